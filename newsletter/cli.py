@@ -1,0 +1,160 @@
+"""The `newsletter` command: one sub-command per stage, wiring only.
+
+Commands parse options, load the settings, call one stage entry point and
+show its report. Messages are rendered in the language of the person at the
+terminal.
+"""
+
+from __future__ import annotations
+
+import gettext
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from newsletter import __version__
+from newsletter.config import ConfigError, Settings, load_settings
+from newsletter.content import item_to_dict
+from newsletter.messages import Message, load_catalog, msg, user_language
+from newsletter.resources import resource_dir
+
+
+@dataclass
+class App:
+    """What every command gets: where the project is, and how to talk to the user."""
+
+    project_dir: Path
+    config_file: Path | None
+    catalog: gettext.NullTranslations
+    out: Console
+    err: Console
+
+    def t(self, message: Message) -> str:
+        return message.render(self.catalog)
+
+    def settings(self) -> Settings:
+        try:
+            return load_settings(self.project_dir, self.config_file)
+        except ConfigError as error:
+            raise click.ClickException(error.render(self.catalog)) from None
+
+    def show_path(self, path: Path) -> str:
+        """A path as short as it can be said from the current folder."""
+        try:
+            return str(path.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-p", "--project", "project_dir", default=".", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Project folder: holds newsletter.toml (optional) and the content, "
+                   "feeds and data folders.")
+@click.option("-c", "--config", "config_file", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Configuration file to use instead of PROJECT/newsletter.toml.")
+@click.version_option(__version__, prog_name="newsletter")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Path, config_file: Path | None) -> None:
+    """Turn city-network news pages into localised feeds and weekly digests."""
+    ctx.obj = App(
+        project_dir=project_dir,
+        config_file=config_file,
+        catalog=load_catalog(resource_dir("locales"), user_language()),
+        out=Console(highlight=False),
+        err=Console(stderr=True, highlight=False),
+    )
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the items as a JSON array instead of a table.")
+@click.option("--strict", is_flag=True,
+              help="Fail (exit 1) on warnings and conflicts too, not only on failed pages.")
+@pass_app
+def import_command(app: App, paths: tuple[Path, ...], dry_run: bool, as_json: bool,
+                   strict: bool) -> None:
+    """Import news pages (files or folders of them) into the content folder."""
+    from newsletter import importers
+
+    settings = app.settings()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=app.err, transient=True) as progress:
+        files = importers.page_files(paths)
+        task = progress.add_task(app.t(msg("Importing pages")), total=len(files))
+
+        def advance(path: Path) -> None:
+            progress.update(task, advance=1, description=path.name)
+
+        report = importers.run(settings, files, dry_run=dry_run, on_page=advance)
+
+    if as_json:
+        click.echo(json.dumps([_item_json(app, r.item, r.path) for r in report.items],
+                              ensure_ascii=False, indent=2))
+    else:
+        _show_import_table(app, report)
+    for page in report.failed_pages:
+        assert page.error is not None
+        app.err.print(f"[red]{app.t(msg('error'))}:[/red] {app.show_path(page.path)}: "
+                      f"{app.t(page.error)}", markup=True, soft_wrap=True)
+    for result in report.items:
+        where = app.show_path(result.path)
+        if result.problem:
+            app.err.print(f"[yellow]{app.t(msg('conflict'))}:[/yellow] {where}: "
+                          f"{app.t(result.problem)}", soft_wrap=True)
+        for warning in result.item.warnings:
+            app.err.print(f"[yellow]{app.t(msg('warning'))}:[/yellow] {where}: "
+                          f"field '{warning.field}': {app.t(warning.message)}", soft_wrap=True)
+    summary = msg(
+        "{pages} pages read, {failed} failed; items: {new} new, {updated} updated, "
+        "{unchanged} unchanged, {conflicts} conflicts; {warnings} warnings.",
+        pages=len(report.pages), failed=len(report.failed_pages), new=report.count("new"),
+        updated=report.count("updated"), unchanged=report.count("unchanged"),
+        conflicts=report.count("conflict"), warnings=report.warning_count)
+    app.err.print(app.t(summary), soft_wrap=True)
+    if dry_run:
+        app.err.print(app.t(msg("Dry run: nothing was written.")))
+    if report.failed_pages or (strict and (report.warning_count or report.count("conflict"))):
+        raise SystemExit(1)
+
+
+def _item_json(app: App, item: Any, path: Path) -> dict[str, Any]:
+    data = item_to_dict(item)
+    data["warnings"] = [{"field": w.field, "message": app.t(w.message)} for w in item.warnings]
+    data["path"] = app.show_path(path)
+    return data
+
+
+def _show_import_table(app: App, report: Any) -> None:
+    table = Table(title=app.t(msg("Imported items")), title_justify="left")
+    for heading in (msg("Page"), msg("Item"), msg("Kind"), msg("Date"), msg("Language"),
+                    msg("Status"), msg("Warnings")):
+        table.add_column(app.t(heading))
+    for result in report.items:
+        item = result.item
+        when = item.published or (item.event.start if item.event else None)
+        table.add_row(
+            result.page.name, item.id, item.kind,
+            when.isoformat()[:16] if when else "-",
+            item.language if not item.page_language or item.page_language == item.language
+            else f"{item.language} ({item.page_language})",
+            result.status, str(len(item.warnings)) if item.warnings else "",
+        )
+    app.out.print(table)
+
+
+def main() -> None:
+    cli(prog_name="newsletter")

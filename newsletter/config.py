@@ -1,0 +1,261 @@
+"""`newsletter.toml` -> typed, frozen settings, with every problem named at once.
+
+Without a config file the built-in defaults apply, so the tool runs on a
+fresh checkout. Relative paths are resolved against the folder holding the
+config file (the project folder).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from newsletter.messages import Message, msg
+from newsletter.model import normalise_language
+
+CONFIG_FILE_NAME = "newsletter.toml"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """Settings for one source organisation, keyed by its short name."""
+
+    timezone: str
+    """IANA zone assumed for the organisation's event times when a page states none."""
+    name: str = ""
+    """Full name, for display when a page does not give it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the stages need to know about this site."""
+
+    project_dir: Path
+    """Folder the relative paths below were resolved against."""
+    config_file: Path | None
+    """The file these settings came from; None for the built-in defaults."""
+    site_name: str = "City Networks Digest"
+    """Shown in feed titles, email subjects and page headers."""
+    base_url: str = "http://127.0.0.1:8000/"
+    """Public address the site and feeds are served from; always ends with '/'."""
+    source_language: str = "en"
+    """Language assumed for pages whose language cannot be detected."""
+    languages: tuple[str, ...] = ("en", "el", "fr", "es")
+    """Languages every item is published in (BCP 47 codes)."""
+    default_timezone: str = "Europe/Brussels"
+    """Zone assumed for organisations without their own entry."""
+    organisations: Mapping[str, Organisation] = field(default_factory=dict)
+    """Per-organisation settings, keyed by short name (`CEMR`, `EUROCITIES`, `CoR`)."""
+    content_dir: Path = Path("content")
+    """Where items are stored as Markdown files (absolute once loaded)."""
+    feeds_dir: Path = Path("feeds")
+    """Where per-language feeds are written."""
+    site_dir: Path = Path("site")
+    """Where the per-language archive pages are written."""
+    data_dir: Path = Path(".newsletter")
+    """Where databases and installed models are kept."""
+
+    def timezone_for(self, organisation: str) -> str:
+        """The zone assumed for an organisation's unstated times."""
+        entry = self.organisations.get(organisation)
+        return entry.timezone if entry else self.default_timezone
+
+
+class ConfigError(click.ClickException):
+    """One or more problems in the configuration, all listed."""
+
+    def __init__(self, problems: list[Message]) -> None:
+        self.problems = problems
+        super().__init__(self.render())
+
+    def render(self, catalog: Any = None) -> str:
+        lines = [problem.render(catalog) for problem in self.problems]
+        return "\n".join(lines)
+
+
+def load_settings(project_dir: Path, config_file: Path | None = None) -> Settings:
+    """Settings from `config_file`, or `project_dir/newsletter.toml`, or the defaults.
+
+    Raises `ConfigError` listing every problem; unknown keys are problems too,
+    since a misspelt key silently ignored is a setting silently lost.
+    """
+    explicit = config_file is not None
+    path = config_file if explicit else project_dir / CONFIG_FILE_NAME
+    assert path is not None
+    if not path.exists():
+        if explicit:
+            raise ConfigError([msg("{file}: no such configuration file", file=str(path))])
+        return replace(parse_settings({}, path), config_file=None)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError([msg("{file}: not valid TOML: {error}", file=str(path),
+                               error=str(error))]) from None
+    return parse_settings(data, path)
+
+
+def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
+    """Check `data` (parsed TOML) against the schema and build the settings."""
+    checker = _Checker(path)
+    project_dir = path.parent.resolve()
+    defaults = Settings(project_dir=project_dir, config_file=path)
+    checker.known_keys("", data, {"site", "paths", "organisations"})
+
+    site = checker.table("site", data)
+    checker.known_keys("site", site, {"name", "base_url", "source_language", "languages",
+                                      "default_timezone"})
+    paths = checker.table("paths", data)
+    checker.known_keys("paths", paths, {"content", "feeds", "site", "data"})
+
+    site_name = checker.get("site.name", site, "name", str, defaults.site_name, _non_empty)
+    base_url = checker.get("site.base_url", site, "base_url", str, defaults.base_url, _http_url)
+    source_language = checker.get("site.source_language", site, "source_language", str,
+                                  defaults.source_language, _language)
+    default_timezone = checker.get("site.default_timezone", site, "default_timezone", str,
+                                   defaults.default_timezone, _timezone)
+    languages = _languages(checker, site, defaults.languages)
+
+    organisations: dict[str, Organisation] = {}
+    for name, entry in checker.table("organisations", data).items():
+        key = f"organisations.{name}"
+        if not isinstance(entry, dict):
+            checker.problem(key, entry, msg("a table with 'timezone' and optionally 'name'"))
+            continue
+        checker.known_keys(key, entry, {"timezone", "name"})
+        organisations[name] = Organisation(
+            timezone=checker.get(f"{key}.timezone", entry, "timezone", str, default_timezone,
+                                 _timezone),
+            name=checker.get(f"{key}.name", entry, "name", str, "", None),
+        )
+
+    def folder(key: str, default: Path) -> Path:
+        value = checker.get(f"paths.{key}", paths, key, str, str(default), _non_empty)
+        return (project_dir / value).resolve()
+
+    settings = Settings(
+        project_dir=project_dir,
+        config_file=path,
+        site_name=site_name,
+        base_url=base_url if base_url.endswith("/") else base_url + "/",
+        source_language=source_language,
+        languages=languages,
+        default_timezone=default_timezone,
+        organisations=organisations,
+        content_dir=folder("content", defaults.content_dir),
+        feeds_dir=folder("feeds", defaults.feeds_dir),
+        site_dir=folder("site", defaults.site_dir),
+        data_dir=folder("data", defaults.data_dir),
+    )
+    checker.raise_if_any()
+    return settings
+
+
+def _languages(checker: _Checker, site: Mapping[str, Any], default: tuple[str, ...]
+               ) -> tuple[str, ...]:
+    value = site.get("languages", list(default))
+    if not isinstance(value, list) or not value:
+        checker.problem("site.languages", value, msg("a non-empty list of language codes"))
+        return default
+    languages: list[str] = []
+    for index, code in enumerate(value):
+        key = f"site.languages[{index}]"
+        if not isinstance(code, str):
+            checker.problem(key, code, msg("a language code such as 'el' or 'pt-BR'"))
+            continue
+        normalised = _language(code)
+        if normalised is None:
+            checker.problem(key, code, msg("a language code such as 'el' or 'pt-BR'"))
+        elif normalised in languages:
+            checker.problem(key, code, msg("each language once"))
+        else:
+            languages.append(normalised)
+    return tuple(languages)
+
+
+def _non_empty(value: str) -> str | None:
+    return value if value.strip() else None
+
+
+def _http_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    return value if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _language(value: str) -> str | None:
+    try:
+        return normalise_language(value)
+    except ValueError:
+        return None
+
+
+def _timezone(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return value
+
+
+_EXPECTED = {
+    _non_empty: msg("non-empty text"),
+    _http_url: msg("an http(s) URL such as 'https://example.org/news/'"),
+    _language: msg("a language code such as 'el' or 'pt-BR'"),
+    _timezone: msg("an IANA time zone such as 'Europe/Brussels'"),
+}
+
+
+class _Checker:
+    """Collects problems instead of stopping at the first one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Message] = []
+
+    def problem(self, key: str, value: Any, expected: Message) -> None:
+        self.problems.append(
+            msg("{file}: {key}: got {value!r}, expected {expected}", file=str(self.path),
+                key=key, value=value, expected=expected)
+        )
+
+    def known_keys(self, where: str, table: Mapping[str, Any], known: set[str]) -> None:
+        for key in table:
+            if key not in known:
+                full = f"{where}.{key}" if where else key
+                self.problems.append(
+                    msg("{file}: {key}: unknown setting (known here: {known})",
+                        file=str(self.path), key=full, known=", ".join(sorted(known)))
+                )
+
+    def table(self, key: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.problem(key, value, msg("a table ([{key}])", key=key))
+            return {}
+        return value
+
+    def get(self, key: str, table: Mapping[str, Any], name: str, kind: type, default: Any,
+            check: Callable[[Any], Any] | None) -> Any:
+        if name not in table:
+            return default
+        value = table[name]
+        if not isinstance(value, kind):
+            self.problem(key, value, _EXPECTED.get(check, msg("text")) if check else msg("text"))
+            return default
+        if check is None:
+            return value
+        checked = check(value)
+        if checked is None:
+            self.problem(key, value, _EXPECTED[check])
+            return default
+        return checked
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)
