@@ -22,6 +22,14 @@ from newsletter.model import normalise_language
 
 CONFIG_FILE_NAME = "newsletter.toml"
 
+KNOWN_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"site", "paths", "organisations"}),
+    "site": frozenset({"name", "base_url", "source_language", "languages", "default_timezone"}),
+    "paths": frozenset({"content", "feeds", "site", "data"}),
+    "organisations.<name>": frozenset({"timezone", "name"}),
+}
+"""Every setting, by table; `docs/config.md` documents each one."""
+
 
 @dataclass(frozen=True)
 class Organisation:
@@ -106,13 +114,12 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
     checker = _Checker(path)
     project_dir = path.parent.resolve()
     defaults = Settings(project_dir=project_dir, config_file=path)
-    checker.known_keys("", data, {"site", "paths", "organisations"})
+    checker.known_keys("", data, KNOWN_KEYS[""])
 
     site = checker.table("site", data)
-    checker.known_keys("site", site, {"name", "base_url", "source_language", "languages",
-                                      "default_timezone"})
+    checker.known_keys("site", site, KNOWN_KEYS["site"])
     paths = checker.table("paths", data)
-    checker.known_keys("paths", paths, {"content", "feeds", "site", "data"})
+    checker.known_keys("paths", paths, KNOWN_KEYS["paths"])
 
     site_name = checker.get("site.name", site, "name", str, defaults.site_name, _non_empty)
     base_url = checker.get("site.base_url", site, "base_url", str, defaults.base_url, _http_url)
@@ -128,7 +135,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         if not isinstance(entry, dict):
             checker.problem(key, entry, msg("a table with 'timezone' and optionally 'name'"))
             continue
-        checker.known_keys(key, entry, {"timezone", "name"})
+        checker.known_keys(key, entry, KNOWN_KEYS["organisations.<name>"])
         organisations[name] = Organisation(
             timezone=checker.get(f"{key}.timezone", entry, "timezone", str, default_timezone,
                                  _timezone),
@@ -224,7 +231,7 @@ class _Checker:
                 key=key, value=value, expected=expected)
         )
 
-    def known_keys(self, where: str, table: Mapping[str, Any], known: set[str]) -> None:
+    def known_keys(self, where: str, table: Mapping[str, Any], known: frozenset[str]) -> None:
         for key in table:
             if key not in known:
                 full = f"{where}.{key}" if where else key

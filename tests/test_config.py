@@ -1,0 +1,99 @@
+"""newsletter.toml: defaults, typed values, and every problem named at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import ConfigError, load_settings
+
+
+def write_config(folder: Path, text: str) -> Path:
+    path = folder / "newsletter.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_built_in_defaults_without_a_config_file(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path)
+    assert settings.config_file is None
+    assert settings.languages == ("en", "el", "fr", "es")
+    assert settings.content_dir == tmp_path.resolve() / "content"
+    assert settings.feeds_dir == tmp_path.resolve() / "feeds"
+    assert settings.data_dir == tmp_path.resolve() / ".newsletter"
+    assert settings.timezone_for("CoR") == "Europe/Brussels"
+
+
+def test_values_from_the_file(tmp_path: Path) -> None:
+    path = write_config(tmp_path, """
+[site]
+name = "Integrating Cities Weekly"
+base_url = "https://news.example.org/weekly"
+languages = ["en", "pt_br", "ar"]
+default_timezone = "Europe/Lisbon"
+
+[paths]
+content = "items"
+feeds = "/srv/feeds"
+
+[organisations.CoR]
+timezone = "Europe/Brussels"
+name = "European Committee of the Regions"
+""")
+    settings = load_settings(tmp_path)
+    assert settings.config_file == path
+    assert settings.site_name == "Integrating Cities Weekly"
+    assert settings.base_url == "https://news.example.org/weekly/"
+    assert settings.languages == ("en", "pt-BR", "ar")
+    assert settings.content_dir == tmp_path.resolve() / "items"
+    assert settings.feeds_dir == Path("/srv/feeds")
+    assert settings.timezone_for("CoR") == "Europe/Brussels"
+    assert settings.timezone_for("CEMR") == "Europe/Lisbon"
+
+
+def test_every_problem_is_reported_with_file_key_value_and_expectation(tmp_path: Path) -> None:
+    path = write_config(tmp_path, """
+[site]
+name = ""
+base_url = "ftp://example.org"
+languages = ["en", "el", "xx-nope", "el"]
+default_timezone = "Mars/Olympus"
+colour = "blue"
+
+[paths]
+content = 3
+
+[organisations.CEMR]
+timezone = "CEST"
+""")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    assert caught.value.render().splitlines() == [
+        f"{path}: site.colour: unknown setting (known here: base_url, default_timezone, "
+        "languages, name, source_language)",
+        f"{path}: site.name: got '', expected non-empty text",
+        f"{path}: site.base_url: got 'ftp://example.org', expected an http(s) URL such as "
+        "'https://example.org/news/'",
+        f"{path}: site.default_timezone: got 'Mars/Olympus', expected an IANA time zone such as "
+        "'Europe/Brussels'",
+        f"{path}: site.languages[2]: got 'xx-nope', expected a language code such as 'el' or 'pt-BR'",
+        f"{path}: site.languages[3]: got 'el', expected each language once",
+        f"{path}: organisations.CEMR.timezone: got 'CEST', expected an IANA time zone such as "
+        "'Europe/Brussels'",
+        f"{path}: paths.content: got 3, expected non-empty text",
+    ]
+
+
+def test_broken_toml_names_the_file_and_line(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "[site\nname = 1\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    assert caught.value.render().startswith(f"{path}: not valid TOML: ")
+    assert "line 1" in caught.value.render()
+
+
+def test_a_named_config_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, tmp_path / "elsewhere.toml")
+    assert caught.value.render() == f"{tmp_path / 'elsewhere.toml'}: no such configuration file"
