@@ -24,7 +24,7 @@ from newsletter.importers.base import (
 from newsletter.importers.dates import (
     localise,
     month_number,
-    parse_clock,
+    parse_clock_range,
     resolve_zone,
     written_date_pattern,
 )
@@ -191,14 +191,13 @@ def _event(main: list[str], title: str, footer: list[str], language: str,
 def _moments(when: _WhenLine, zone: str, warnings: list[ItemWarning]
              ) -> tuple[datetime | date | None, datetime | None]:
     assert when.day is not None and when.start is not None
-    start_clock = parse_clock(when.start)
+    start_clock, end_clock = parse_clock_range(when.start, when.end)
     if start_clock.value is None:
         warnings.append(ItemWarning("event.start", start_clock.problem or msg("no time")))
         return when.day, None
     start = localise(when.day, start_clock.value, zone)
     end = None
-    if when.end is not None:
-        end_clock = parse_clock(when.end)
+    if end_clock is not None:
         if end_clock.value is None or end_clock.value < start_clock.value:
             warnings.append(ItemWarning("event.end", msg(
                 "{value!r} cannot end an event that starts at {start}; the end was left out",
@@ -215,8 +214,7 @@ def _agenda(lines: list[str], warnings: list[ItemWarning]) -> tuple[AgendaRow, .
         match = AGENDA_ROW.match(line.strip())
         if not match:
             continue
-        start = parse_clock(match["start"])
-        end = parse_clock(match["end"]) if match["end"] else None
+        start, end = parse_clock_range(match["start"], match["end"])
         if start.value is None or (end is not None and end.value is None):
             warnings.append(ItemWarning("event.agenda", msg(
                 "the agenda row {value!r} has a time that does not exist; it was left out",

@@ -108,6 +108,25 @@ def parse_clock(text: str) -> Parsed[time]:
     return Parsed(time(hour, minute))
 
 
+def parse_clock_range(start: str, end: str | None) -> tuple[Parsed[time], Parsed[time] | None]:
+    """`9:30-9:45 p.m.`: a half-day marker written once, after the end, covers both ends.
+
+    `11:30-1:00 p.m.` keeps its start in the morning: the marker is only
+    carried over when that does not put the start after the end.
+    """
+    if end is None:
+        return parse_clock(start), None
+    end_clock = parse_clock(end)
+    end_half = CLOCK.fullmatch(end.strip())
+    start_half = CLOCK.fullmatch(start.strip())
+    if (end_clock.value is not None and end_half and end_half["half"]
+            and start_half and not start_half["half"]):
+        carried = parse_clock(f"{start.strip()} {end_half['half']}")
+        if carried.value is not None and carried.value <= end_clock.value:
+            return carried, end_clock
+    return parse_clock(start), end_clock
+
+
 @dataclass(frozen=True)
 class Zone:
     """The zone an event's times are in, and whether the page said so."""
