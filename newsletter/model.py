@@ -104,7 +104,7 @@ class AgendaRow:
     """What happens then, as the page words it."""
 
     def __post_init__(self) -> None:
-        if not AGENDA_TIME_PATTERN.match(self.time):
+        if not AGENDA_TIME_PATTERN.fullmatch(self.time):
             raise ModelError(
                 "event.agenda.time",
                 msg("{value!r} is not a time (expected HH:MM or HH:MM-HH:MM)", value=self.time),
@@ -233,7 +233,7 @@ class NewsItem:
     """Import bookkeeping; None for items written by hand."""
 
     def __post_init__(self) -> None:
-        if not SLUG_PATTERN.match(self.id):
+        if not SLUG_PATTERN.fullmatch(self.id):
             raise ModelError(
                 "id",
                 msg("{value!r} is not a slug (expected lower-case letters, digits and hyphens)",
