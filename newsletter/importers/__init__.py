@@ -131,49 +131,61 @@ def run(settings: Settings, paths: Sequence[Path], *, dry_run: bool = False,
             assert item.imported is not None
             if item.imported.key in claimed.values():
                 continue  # the same page named twice
-            item = _with_free_id(item, settings.content_dir, claimed)
+            item, stored = _place(item, settings.content_dir, claimed)
             claimed[item.id] = item.imported.key  # type: ignore[union-attr]
-            report.items.append(_store(item, path, settings.content_dir, dry_run))
+            report.items.append(_store(item, stored, path, settings.content_dir, dry_run))
     return report
 
 
-def _owner_key(path: Path) -> str | None:
-    """The import key of the item stored at `path`; '' when it is not an imported item."""
+@dataclass(frozen=True)
+class _Stored:
+    """What the content folder holds at an item's path."""
+
+    item: NewsItem | None = None
+    error: ContentError | None = None
+
+    @property
+    def owner_key(self) -> str | None:
+        """Import key of the stored item: None for no file, '' for one not imported by us."""
+        if self.item is None and self.error is None:
+            return None
+        return self.item.imported.key if self.item and self.item.imported else ""
+
+
+def _stored(path: Path) -> _Stored:
     if not path.exists():
-        return None
+        return _Stored()
     try:
-        existing = load_item(path)
-    except ContentError:
-        return ""
-    return existing.imported.key if existing.imported else ""
+        return _Stored(item=load_item(path))
+    except ContentError as error:
+        return _Stored(error=error)
 
 
-def _with_free_id(item: NewsItem, content_dir: Path, claimed: dict[str, str]) -> NewsItem:
+def _place(item: NewsItem, content_dir: Path, claimed: dict[str, str]) -> tuple[NewsItem, _Stored]:
     """Keep the title's slug unless another item holds it; then add the key's start."""
     assert item.imported is not None
     key = item.imported.key
-    owner = claimed.get(item.id)
-    if owner is None:
-        owner = _owner_key(item_path(content_dir, item.id))
+    stored = _stored(item_path(content_dir, item.id))
+    owner = claimed.get(item.id, stored.owner_key)
     if owner is None or owner == key:
-        return item
-    return replace(item, id=f"{item.id}-{key[:6]}")
+        return item, stored
+    item = replace(item, id=f"{item.id}-{key[:6]}")
+    return item, _stored(item_path(content_dir, item.id))
 
 
-def _store(item: NewsItem, page: Path, content_dir: Path, dry_run: bool) -> ItemResult:
+def _store(item: NewsItem, stored: _Stored, page: Path, content_dir: Path,
+           dry_run: bool) -> ItemResult:
     assert item.imported is not None
     item = replace(item, imported=replace(item.imported, fingerprint=fingerprint(item)))
     path = item_path(content_dir, item.id)
     status: Status = "new"
-    if path.exists():
-        try:
-            existing = load_item(path)
-        except ContentError as error:
-            return ItemResult(item, page, path, "conflict", msg(
-                "the file cannot be read ({problem}); it was not overwritten",
-                problem=error.render()))
-        record: ImportRecord | None = existing.imported
-        if record is None or fingerprint(existing) != record.fingerprint:
+    if stored.error is not None:
+        return ItemResult(item, page, path, "conflict", msg(
+            "the file cannot be read ({problem}); it was not overwritten",
+            problem=stored.error.render()))
+    if stored.item is not None:
+        record: ImportRecord | None = stored.item.imported
+        if record is None or fingerprint(stored.item) != record.fingerprint:
             return ItemResult(item, page, path, "conflict", msg(
                 "the file was edited since it was imported; it was not overwritten "
                 "(move it away to import the page again)"))
