@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -139,20 +140,20 @@ def _item_json(app: App, item: Any, path: Path) -> dict[str, Any]:
 
 
 def _show_import_table(app: App, report: Any) -> None:
-    table = Table(title=app.t(msg("Imported items")), title_justify="left")
-    for heading in (msg("Page"), msg("Item"), msg("Kind"), msg("Date"), msg("Language"),
-                    msg("Status"), msg("Warnings")):
-        table.add_column(app.t(heading))
+    """One row per item; warnings and conflicts are listed in full below the table."""
+    table = Table(title=app.t(msg("Imported items")), title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column(app.t(msg("Title")), overflow="ellipsis", no_wrap=True, max_width=30)
+    for heading, width in ((msg("Kind"), 11), (msg("Date"), 10), (msg("Language"), 8),
+                           (msg("Status"), 9)):
+        table.add_column(app.t(heading), no_wrap=True, min_width=width)
     for result in report.items:
         item = result.item
         when = item.published or (item.event.start if item.event else None)
-        table.add_row(
-            result.page.name, item.id, item.kind,
-            when.isoformat()[:16] if when else "-",
-            item.language if not item.page_language or item.page_language == item.language
-            else f"{item.language} ({item.page_language})",
-            result.status, str(len(item.warnings)) if item.warnings else "",
-        )
+        language = item.language
+        if item.page_language and item.page_language != item.language:
+            language = f"{item.language}/{item.page_language}"
+        table.add_row(item.title, item.kind, when.isoformat()[:10] if when else "-", language,
+                      result.status)
     app.out.print(table)
 
 
