@@ -16,6 +16,7 @@ from typing import Any
 import click
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -109,23 +110,24 @@ def import_command(app: App, paths: tuple[Path, ...], dry_run: bool, as_json: bo
         _show_import_table(app, report)
     for page in report.failed_pages:
         assert page.error is not None
-        app.err.print(f"[red]{app.t(msg('error'))}:[/red] {app.show_path(page.path)}: "
-                      f"{app.t(page.error)}", markup=True, soft_wrap=True)
+        app.err.print(f"[red]{app.t(msg('error'))}:[/red] "
+                      + escape(f"{app.show_path(page.path)}: {app.t(page.error)}"), soft_wrap=True)
     for result in report.items:
         where = app.show_path(result.path)
         if result.problem:
-            app.err.print(f"[yellow]{app.t(msg('conflict'))}:[/yellow] {where}: "
-                          f"{app.t(result.problem)}", soft_wrap=True)
+            app.err.print(f"[yellow]{app.t(msg('conflict'))}:[/yellow] "
+                          + escape(f"{where}: {app.t(result.problem)}"), soft_wrap=True)
         for warning in result.item.warnings:
-            app.err.print(f"[yellow]{app.t(msg('warning'))}:[/yellow] {where}: "
-                          f"field '{warning.field}': {app.t(warning.message)}", soft_wrap=True)
+            app.err.print(f"[yellow]{app.t(msg('warning'))}:[/yellow] "
+                          + escape(f"{where}: field '{warning.field}': {app.t(warning.message)}"),
+                          soft_wrap=True)
     summary = msg(
         "{pages} pages read, {failed} failed; items: {new} new, {updated} updated, "
         "{unchanged} unchanged, {conflicts} conflicts; {warnings} warnings.",
         pages=len(report.pages), failed=len(report.failed_pages), new=report.count("new"),
         updated=report.count("updated"), unchanged=report.count("unchanged"),
         conflicts=report.count("conflict"), warnings=report.warning_count)
-    app.err.print(app.t(summary), soft_wrap=True)
+    app.err.print(app.t(summary), soft_wrap=True, markup=False)
     if dry_run:
         app.err.print(app.t(msg("Dry run: nothing was written.")))
     if report.failed_pages or (strict and (report.warning_count or report.count("conflict"))):
@@ -152,7 +154,7 @@ def _show_import_table(app: App, report: Any) -> None:
         language = item.language
         if item.page_language and item.page_language != item.language:
             language = f"{item.language}/{item.page_language}"
-        table.add_row(item.title, item.kind, when.isoformat()[:10] if when else "-", language,
+        table.add_row(escape(item.title), item.kind, when.isoformat()[:10] if when else "-", language,
                       result.status)
     app.out.print(table)
 

@@ -33,7 +33,7 @@ from newsletter.model import (
 FRONT_MATTER_FENCE = "---\n"
 
 # libyaml's emitter and parser are an order of magnitude faster than PyYAML's own.
-YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -112,8 +112,8 @@ def fingerprint(item: NewsItem) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _Dumper(yaml.SafeDumper):
-    """PyYAML's safe dumper, but text with Unicode line breaks is always double-quoted.
+class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
+    """The safe dumper, but text with Unicode line breaks is always double-quoted.
 
     PyYAML writes NEL (U+0085) raw inside plain and single-quoted scalars and
     reads it back as a space; in double quotes it is escaped (`\\N`) and kept.
@@ -141,6 +141,8 @@ def dump_item(item: NewsItem) -> str:
 
 def parse_item(text: str, path: Path | str) -> NewsItem:
     """Read the file text of an item; `path` only names the file in errors."""
+    if text.startswith("---\r\n"):  # saved by an editor with Windows line ends
+        text = text.replace("\r\n", "\n")
     if not text.startswith(FRONT_MATTER_FENCE):
         raise ContentError(path, None, msg("the file does not start with '---' front matter"))
     end = text.find("\n" + FRONT_MATTER_FENCE, len(FRONT_MATTER_FENCE) - 1)

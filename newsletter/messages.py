@@ -48,12 +48,12 @@ class Message:
         return self.render()
 
 
-def msg(text: str, **params: object) -> Message:
+def msg(text: str, /, **params: object) -> Message:
     """Mark `text` for translation and bind its placeholders."""
     return Message(text, params)
 
 
-def msg_plural(singular: str, plural: str, count: int, **params: object) -> Message:
+def msg_plural(singular: str, plural: str, count: int, /, **params: object) -> Message:
     """Like `msg`, choosing the plural form by `count` (also a placeholder)."""
     return Message(singular, {"count": count, **params}, plural)
 

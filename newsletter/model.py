@@ -90,7 +90,7 @@ class Link:
     """What the link is to the item: `related` (another item) or `more` (further reading)."""
 
     def __post_init__(self) -> None:
-        if not re.match(r"^https?://[^\s/]+", self.url):
+        if not re.match(r"^https?://[^\s/]+", self.url, re.IGNORECASE):
             raise ModelError("links.url", msg("{value!r} is not an http(s) URL", value=self.url))
 
 

@@ -167,7 +167,9 @@ def _place(item: NewsItem, content_dir: Path, claimed: dict[str, str]) -> tuple[
     key = item.imported.key
     stored = _stored(item_path(content_dir, item.id))
     owner = claimed.get(item.id, stored.owner_key)
-    if owner is None or owner == key:
+    if owner is None or owner == key or stored.error is not None:
+        # An unreadable file may be this very item, broken by an editor: keep
+        # the id, so storing reports the conflict instead of writing a twin.
         return item, stored
     item = replace(item, id=f"{item.id}-{key[:6]}")
     return item, _stored(item_path(content_dir, item.id))
