@@ -13,9 +13,11 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -223,7 +225,7 @@ def _import_record(reader: _FieldReader, value: Any) -> ImportRecord | None:
 def _event_from_reader(reader: _FieldReader, value: Any) -> Event:
     if not isinstance(value, dict):
         raise reader.error("event", msg("expected a mapping of event fields"))
-    return Event(
+    event = Event(
         start=reader.moment("start", value),
         end=reader.moment("end", value),
         timezone=reader.text("timezone", source=value, prefix="event"),
@@ -237,6 +239,14 @@ def _event_from_reader(reader: _FieldReader, value: Any) -> Event:
         ),
         organiser=reader.text("organiser", "", source=value, prefix="event"),
         contact=reader.text("contact", "", source=value, prefix="event"),
+    )
+    # The file stores offsets; give the moments back their named zone, so
+    # arithmetic across a clock change stays right. The instants are unchanged.
+    zone = ZoneInfo(event.timezone)
+    return replace(
+        event,
+        start=event.start.astimezone(zone) if isinstance(event.start, datetime) else event.start,
+        end=event.end.astimezone(zone) if isinstance(event.end, datetime) else event.end,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import DATA, EXAMPLE_PAGES, REGENERATE
@@ -194,3 +195,11 @@ def test_no_navigation_chrome_or_spam_reaches_any_item(report: importers.ImportR
         text = json.dumps(data, ensure_ascii=False)
         for crumb in CHROME_AND_SPAM:
             assert crumb not in text, f"{result.item.id} contains {crumb!r}"
+
+
+def test_loaded_event_times_are_in_the_event_zone(report: importers.ImportReport) -> None:
+    (result,) = [r for r in report.items if r.page.name == "cor-workshop-el.txt"]
+    event = load_item(result.path).event
+    assert event is not None
+    assert event.start.tzinfo == ZoneInfo("Europe/Brussels")
+    assert event.end.tzname() == "CEST"
