@@ -140,3 +140,11 @@ def _write(folder: Path, text: str) -> Path:
     path = folder / "listing.txt"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_cor_title_too_short_to_detect_still_follows_the_banner(tmp_path: Path) -> None:
+    item = import_variant(tmp_path, cor_variant((
+        "Online Workshop for Local and Regional Authorities: Setting Up a Local Integration "
+        "Strategy – Stakeholder Involvement and Ownership", "Integration Workshop")))
+    assert item.title == "Integration Workshop"
+    assert item.page_language == "el"

@@ -120,8 +120,8 @@ def run(settings: Settings, paths: Sequence[Path], *, dry_run: bool = False,
     """
     context = context or make_context(settings)
     report = ImportReport()
-    claimed: dict[str, str] = {}
-    """item id -> import key of the item that holds it in this run."""
+    claimed: dict[str, str] = {}  # item id -> import key of the item holding it in this run
+    seen_keys: set[str] = set()
     for path in page_files(paths):
         if on_page:
             on_page(path)
@@ -129,8 +129,9 @@ def run(settings: Settings, paths: Sequence[Path], *, dry_run: bool = False,
         report.pages.append(result)
         for item in result.items:
             assert item.imported is not None
-            if item.imported.key in claimed.values():
+            if item.imported.key in seen_keys:
                 continue  # the same page named twice
+            seen_keys.add(item.imported.key)
             item, stored = _place(item, settings.content_dir, claimed)
             claimed[item.id] = item.imported.key  # type: ignore[union-attr]
             report.items.append(_store(item, stored, path, settings.content_dir, dry_run))

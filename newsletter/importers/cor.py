@@ -73,8 +73,11 @@ def parse(page: RawPage, context: ImportContext) -> list[NewsItem]:
     head = [i for i, line in enumerate(main) if line.strip()][:4]
     if not head:
         raise PageError(msg("the page has no title"))
-    title_index = next((i for i in head if context.detect_language(main[i]) == body_language),
-                       head[0])
+    # The banner and its instruction line are in the interface language; the
+    # title is the first line after the last one clearly in another language
+    # (a two-word banner or a short title may be too short to tell).
+    foreign = [i for i in head if context.detect_language(main[i]) not in (body_language, None)]
+    title_index = next((i for i in head if i > foreign[-1]), head[0]) if foreign else head[0]
     chrome_top = [main[i].strip() for i in head if i < title_index]
     title = main[title_index].strip()
 
