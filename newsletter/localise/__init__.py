@@ -1,0 +1,1 @@
+"""The localise stage: every item in every configured language, with provenance."""
