@@ -323,6 +323,7 @@ def build_argos_package(
     to_name: str | None = None,
     eos_after: int | None = 12,
     sbd: bool = True,
+    vocabulary_size: int | None = None,
 ) -> Path:
     """Write a random-weight ``.argosmodel`` for ``from_code`` -> ``to_code`` to ``out_path``.
 
@@ -342,6 +343,9 @@ def build_argos_package(
     sp = spm.SentencePieceProcessor(model_proto=sp_model)
     # CTranslate2 finds <unk>, <s> and </s> by name; sentencepiece puts them at 0, 1, 2.
     vocabulary = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+    # A real model's vocabulary (~32k) makes the output layer, and so decoding, realistically
+    # slow; pieces past the sentencepiece model's own are never produced by its encoder.
+    vocabulary += [f"<extra_{n}>" for n in range(len(vocabulary), vocabulary_size or 0)]
     spec = build_transformer_spec(
         vocabulary,
         layers=layers,
