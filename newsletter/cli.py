@@ -11,7 +11,7 @@ import gettext
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich import box
@@ -25,6 +25,10 @@ from newsletter.config import ConfigError, Settings, load_settings
 from newsletter.content import item_to_dict
 from newsletter.messages import Message, load_catalog, msg, user_language
 from newsletter.resources import resource_dir
+
+if TYPE_CHECKING:  # the stage modules load lazily, per command
+    from newsletter.importers import ImportReport
+    from newsletter.model import NewsItem
 
 
 @dataclass
@@ -134,14 +138,14 @@ def import_command(app: App, paths: tuple[Path, ...], dry_run: bool, as_json: bo
         raise SystemExit(1)
 
 
-def _item_json(app: App, item: Any, path: Path) -> dict[str, Any]:
+def _item_json(app: App, item: NewsItem, path: Path) -> dict[str, Any]:
     data = item_to_dict(item)
     data["warnings"] = [{"field": w.field, "message": app.t(w.message)} for w in item.warnings]
     data["path"] = app.show_path(path)
     return data
 
 
-def _show_import_table(app: App, report: Any) -> None:
+def _show_import_table(app: App, report: ImportReport) -> None:
     """One row per item; warnings and conflicts are listed in full below the table."""
     table = Table(title=app.t(msg("Imported items")), title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column(app.t(msg("Title")), overflow="ellipsis", no_wrap=True, max_width=30)
