@@ -22,6 +22,8 @@ Kind = Literal["news", "event", "publication"]
 KINDS: tuple[str, ...] = get_args(Kind)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_ID_LENGTH = 120
+"""Ids are file names (`<id>.<lang>.md`); this keeps them well inside 255 bytes."""
 AGENDA_TIME_PATTERN = re.compile(r"^\d{2}:\d{2}(?:-\d{2}:\d{2})?$")
 
 
@@ -233,6 +235,10 @@ class NewsItem:
     """Import bookkeeping; None for items written by hand."""
 
     def __post_init__(self) -> None:
+        if len(self.id) > MAX_ID_LENGTH:
+            raise ModelError(
+                "id", msg("the id is {length} characters long (at most {limit})",
+                          length=len(self.id), limit=MAX_ID_LENGTH))
         if not SLUG_PATTERN.fullmatch(self.id):
             raise ModelError(
                 "id",

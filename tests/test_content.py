@@ -25,6 +25,7 @@ from newsletter.content import (
 from newsletter.messages import Message
 from newsletter.model import (
     AGENDA_TIME_PATTERN,
+    MAX_ID_LENGTH,
     SLUG_PATTERN,
     AgendaRow,
     Event,
@@ -135,7 +136,7 @@ def news_items(draw):
     kind = draw(st.sampled_from(["news", "publication", "event"]))
     event = draw(events()) if kind == "event" else draw(st.one_of(st.none(), events()))
     return NewsItem(
-        id=draw(st.from_regex(SLUG_PATTERN, fullmatch=True)),
+        id=draw(st.from_regex(SLUG_PATTERN, fullmatch=True).filter(lambda s: len(s) <= MAX_ID_LENGTH)),
         kind=kind,
         title=draw(non_blank_text),
         source_org=draw(non_blank_text),
@@ -455,3 +456,9 @@ def test_source_item_paths_lists_source_files_only(tmp_path):
         (content_dir / name).write_text("", encoding="utf-8")
     (content_dir / "folder").mkdir()
     assert source_item_paths(content_dir) == [content_dir / "b.md", content_dir / "x.md"]
+
+
+def test_an_id_too_long_for_a_file_name_is_refused():
+    with pytest.raises(ModelError) as caught:
+        NewsItem(id="a" * 121, kind="news", title="T", source_org="CEMR", language="en")
+    assert str(caught.value) == "field 'id': the id is 121 characters long (at most 120)"

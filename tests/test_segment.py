@@ -52,12 +52,18 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> list:
 
 
 def test_example_bodies_come_back_unchanged(imported: list) -> None:
-    bodies = [item.body for item in imported if item.body.strip()]
-    assert len(bodies) >= 4  # the CEMR, EURACTIV and CoR pages; listing cards have no body
-    for body in bodies:
-        template = segment_markdown(body)
-        assert template.segments
-        assert html(template.fill(template.segments)) == html(body)
+    assert len([item for item in imported if item.body.strip()]) == 4  # listing cards have no body
+    segments: list[str] = []
+    for item in imported:
+        template = segment_markdown(item.body)
+        segments += template.segments
+        assert html(template.fill(template.segments)) == html(item.body)
+    assert ("“Our role is to connect people, states, regions and cities and make sure that all "
+            "the good practices […] are properly disseminated,” Dimitrakopoulou said.") in segments
+    assert "Join the discussion on twitter with the official conference hashtag {1/}." in segments
+    assert "For further questions, please contact {1/}" in segments
+    assert {"Instrategies", "Design and implementation of regional toolkit and stakeholder involvement",
+            "12:30 End of the event"} <= set(segments)
 
 
 def test_example_titles_and_leads_come_back_unchanged(imported: list) -> None:
@@ -249,7 +255,7 @@ garbage = st.lists(st.sampled_from([
 ]), max_size=30).map("".join)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents, st.data())
 def test_any_translation_keeps_links_blocks_and_protected_text(source: str, data: st.DataObject) -> None:
     template = segment_markdown(source)
@@ -258,8 +264,9 @@ def test_any_translation_keeps_links_blocks_and_protected_text(source: str, data
         tokens = re.findall(r"\{/?\d+/?\}", segment)
         shuffled = data.draw(st.permutations(tokens)) if tokens else []
         translations.append(data.draw(st.one_of(
-            garbage, st.just(segment), st.lists(st.one_of(garbage, st.sampled_from(shuffled or [""])))
-            .map(" ".join))))
+            garbage, st.just(segment), st.just(" ".join(shuffled)),  # reordered, words lost
+            st.lists(st.one_of(garbage, st.sampled_from(shuffled or [""]))).map(" ".join),  # and worse
+        )))
     before, after = summary(source), summary(template.fill(translations))
     # protected text is never lost or changed; an emptied link may repeat its source text
     assert all(a >= b for a, b in zip(after.pop("protected"), before.pop("protected"), strict=True))
@@ -268,14 +275,14 @@ def test_any_translation_keeps_links_blocks_and_protected_text(source: str, data
 
 def summary(markdown: str) -> dict[str, list]:
     """What no translation may change: blocks, links, code, raw HTML, protected text."""
-    blocks = MD.parse(markdown)
-    tokens = [child for token in blocks for child in token.children or []]
+    parsed = MD.parse(markdown)
+    tokens = [child for token in parsed for child in token.children or []]
     text = " ".join(t.content for t in tokens if t.type == "text")
     return {
-        "blocks": [t.type for t in blocks],
+        "blocks": [t.type for t in parsed],
         "links": sorted(str(t.attrs["href"]) for t in tokens if t.type == "link_open"),
         "code": sorted(t.content for t in tokens if t.type == "code_inline"),
-        "html": [t.content for t in blocks + tokens if t.type in HTML_TYPES],
-        "fences": [t.content for t in blocks if t.type == "fence"],
+        "html": [t.content for t in parsed + tokens if t.type in HTML_TYPES],
+        "fences": [t.content for t in parsed if t.type == "fence"],
         "protected": [text.count(p) for p in ("https://bare.eu/a_b", "mail_me@x.eu", "@hand_le", "#tag")],
     }
