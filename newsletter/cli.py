@@ -50,6 +50,10 @@ class App:
         except ConfigError as error:
             raise click.ClickException(error.render(self.catalog)) from None
 
+    def complain(self, label: Message, colour: str, text: str) -> None:
+        """`label: text` on stderr; `text` holds page content, so it is never read as markup."""
+        self.err.print(f"[{colour}]{self.t(label)}:[/{colour}] " + escape(text), soft_wrap=True)
+
     def show_path(self, path: Path) -> str:
         """A path as short as it can be said from the current folder."""
         try:
@@ -114,17 +118,14 @@ def import_command(app: App, paths: tuple[Path, ...], dry_run: bool, as_json: bo
         _show_import_table(app, report)
     for page in report.failed_pages:
         assert page.error is not None
-        app.err.print(f"[red]{app.t(msg('error'))}:[/red] "
-                      + escape(f"{app.show_path(page.path)}: {app.t(page.error)}"), soft_wrap=True)
+        app.complain(msg("error"), "red", f"{app.show_path(page.path)}: {app.t(page.error)}")
     for result in report.items:
         where = app.show_path(result.path)
         if result.problem:
-            app.err.print(f"[yellow]{app.t(msg('conflict'))}:[/yellow] "
-                          + escape(f"{where}: {app.t(result.problem)}"), soft_wrap=True)
+            app.complain(msg("conflict"), "yellow", f"{where}: {app.t(result.problem)}")
         for warning in result.item.warnings:
-            app.err.print(f"[yellow]{app.t(msg('warning'))}:[/yellow] "
-                          + escape(f"{where}: field '{warning.field}': {app.t(warning.message)}"),
-                          soft_wrap=True)
+            app.complain(msg("warning"), "yellow",
+                         f"{where}: field '{warning.field}': {app.t(warning.message)}")
     summary = msg(
         "{pages} pages read, {failed} failed; items: {new} new, {updated} updated, "
         "{unchanged} unchanged, {conflicts} conflicts; {warnings} warnings.",

@@ -147,10 +147,10 @@ class _Stored:
 
     @property
     def owner_key(self) -> str | None:
-        """Import key of the stored item: None for no file, '' for one not imported by us."""
-        if self.item is None and self.error is None:
+        """Import key of the stored item: None for no readable file, '' for one not imported by us."""
+        if self.item is None:
             return None
-        return self.item.imported.key if self.item and self.item.imported else ""
+        return self.item.imported.key if self.item.imported else ""
 
 
 def _stored(path: Path) -> _Stored:
@@ -167,10 +167,10 @@ def _place(item: NewsItem, content_dir: Path, claimed: dict[str, str]) -> tuple[
     assert item.imported is not None
     key = item.imported.key
     stored = _stored(item_path(content_dir, item.id))
+    # An unreadable file (owner None) may be this very item, broken by an
+    # editor: keep the id, so storing reports the conflict instead of writing a twin.
     owner = claimed.get(item.id, stored.owner_key)
-    if owner is None or owner == key or stored.error is not None:
-        # An unreadable file may be this very item, broken by an editor: keep
-        # the id, so storing reports the conflict instead of writing a twin.
+    if owner is None or owner == key:
         return item, stored
     item = replace(item, id=f"{item.id}-{key[:6]}")
     return item, _stored(item_path(content_dir, item.id))

@@ -28,7 +28,7 @@ class LanguageDetector:
     def __call__(self, text: str) -> str | None:
         """The language code, or None when the text is too short or too mixed to tell."""
         sample = text[:SAMPLE_CHARACTERS]
-        if sum(ch.isalpha() for ch in sample[: MIN_LETTERS * 8]) < MIN_LETTERS:
+        if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
             return None
         language, confidence = self._identifier.classify(sample)
         return str(language) if confidence >= MIN_CONFIDENCE else None
