@@ -21,12 +21,15 @@ from newsletter.messages import Message, msg
 from newsletter.model import normalise_language
 
 CONFIG_FILE_NAME = "newsletter.toml"
+ENGINE_NAMES = ("argos", "apertium")
+"""Machine translation engines the localise stage knows."""
 
 KNOWN_KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"site", "paths", "organisations"}),
+    "": frozenset({"site", "paths", "organisations", "translation"}),
     "site": frozenset({"name", "base_url", "source_language", "languages", "default_timezone"}),
     "paths": frozenset({"content", "feeds", "site", "data"}),
     "organisations.<name>": frozenset({"timezone", "name"}),
+    "translation": frozenset({"engines", "pairs", "argos_packages", "threads"}),
 }
 """Every setting, by table; `docs/config.md` documents each one."""
 
@@ -69,6 +72,26 @@ class Settings:
     """Where the per-language archive pages are written."""
     data_dir: Path = Path(".newsletter")
     """Where databases and installed models are kept."""
+    engines: tuple[str, ...] = ENGINE_NAMES
+    """Engines tried in order for each language pair: the first that has a model wins."""
+    engine_pairs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per pair (`en-es`, `*-ca`, `en-*`) engines overriding `engines`."""
+    argos_packages_dir: Path | None = None
+    """Where Argos packages are installed (absolute once loaded); default `<data>/argos-packages`."""
+    translation_threads: int = 0
+    """CPU threads per translation model; 0 uses every core."""
+
+    @property
+    def argos_dir(self) -> Path:
+        """The Argos packages folder in effect."""
+        return self.argos_packages_dir or self.data_dir / "argos-packages"
+
+    def engines_for(self, source: str, target: str) -> tuple[str, ...]:
+        """The engines to try, in order, for one language pair (most specific rule first)."""
+        for key in (f"{source}-{target}", f"*-{target}", f"{source}-*"):
+            if key in self.engine_pairs:
+                return self.engine_pairs[key]
+        return self.engines
 
     def timezone_for(self, organisation: str) -> str:
         """The zone assumed for an organisation's unstated times."""
@@ -146,6 +169,22 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         value = checker.get(f"paths.{key}", paths, key, str, str(default), _non_empty)
         return (project_dir / value).resolve()
 
+    translation = checker.table("translation", data)
+    checker.known_keys("translation", translation, KNOWN_KEYS["translation"])
+    engines = _engine_list(checker, "translation.engines", translation.get("engines"),
+                           defaults.engines)
+    engine_pairs: dict[str, tuple[str, ...]] = {}
+    for pair, value in checker.table("translation.pairs", translation).items():
+        key = f"translation.pairs.{pair}"
+        if _pair(pair) is None:
+            checker.problem(key, pair, msg("a language pair such as 'en-es', '*-ca' or 'en-*'"))
+            continue
+        engine_pairs[_pair(pair) or pair] = _engine_list(checker, key, value, engines)
+    packages = checker.get("translation.argos_packages", translation, "argos_packages", str, "",
+                           None)
+    threads = checker.get("translation.threads", translation, "threads", int,
+                          defaults.translation_threads, _non_negative)
+
     settings = Settings(
         project_dir=project_dir,
         config_file=path,
@@ -159,6 +198,10 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         feeds_dir=folder("feeds", defaults.feeds_dir),
         site_dir=folder("site", defaults.site_dir),
         data_dir=folder("data", defaults.data_dir),
+        engines=engines,
+        engine_pairs=engine_pairs,
+        argos_packages_dir=(project_dir / packages).resolve() if packages.strip() else None,
+        translation_threads=threads,
     )
     checker.raise_if_any()
     return settings
@@ -184,6 +227,36 @@ def _languages(checker: _Checker, site: Mapping[str, Any], default: tuple[str, .
         else:
             languages.append(normalised)
     return tuple(languages)
+
+
+def _engine_list(checker: _Checker, key: str, value: Any, default: tuple[str, ...]
+                 ) -> tuple[str, ...]:
+    if value is None:
+        return default
+    expected = msg("a list of engine names from: {names}", names=", ".join(ENGINE_NAMES))
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        checker.problem(key, value, expected)
+        return default
+    unknown = [v for v in value if v not in ENGINE_NAMES]
+    if unknown:
+        checker.problem(key, value, expected)
+        return default
+    return tuple(dict.fromkeys(value))
+
+
+def _pair(value: str) -> str | None:
+    """`en-es`, `*-ca`, `en-*` with known language codes, normalised; else None."""
+    source, separator, target = value.partition("-")
+    if not separator or (source == "*" and target == "*"):
+        return None
+    codes = [code if code == "*" else _language(code) for code in (source, target)]
+    if None in codes:
+        return None
+    return f"{codes[0]}-{codes[1]}"
+
+
+def _non_negative(value: int) -> int | None:
+    return value if value >= 0 and not isinstance(value, bool) else None
 
 
 def _non_empty(value: str) -> str | None:
@@ -215,6 +288,7 @@ _EXPECTED = {
     _http_url: msg("an http(s) URL such as 'https://example.org/news/'"),
     _language: msg("a language code such as 'el' or 'pt-BR'"),
     _timezone: msg("an IANA time zone such as 'Europe/Brussels'"),
+    _non_negative: msg("a whole number, 0 or more"),
 }
 
 
@@ -241,7 +315,8 @@ class _Checker:
                 )
 
     def table(self, key: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
-        value = data.get(key, {})
+        """The table at dotted `key`, whose last part is its name in `data`."""
+        value = data.get(key.rsplit(".", 1)[-1], {})
         if not isinstance(value, dict):
             self.problem(key, value, msg("a table ([{key}])", key=key))
             return {}

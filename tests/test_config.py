@@ -97,3 +97,39 @@ def test_a_named_config_file_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(tmp_path, tmp_path / "elsewhere.toml")
     assert caught.value.render() == f"{tmp_path / 'elsewhere.toml'}: no such configuration file"
+
+
+def test_translation_engines_per_pair(tmp_path: Path) -> None:
+    write_config(tmp_path, """
+[translation]
+engines = ["argos"]
+argos_packages = "models"
+threads = 2
+pairs = { "en-es" = ["apertium", "argos"], "*-ca" = ["apertium"], "pt_BR-*" = [] }
+""")
+    settings = load_settings(tmp_path)
+    assert settings.argos_dir == tmp_path.resolve() / "models"
+    assert settings.translation_threads == 2
+    assert settings.engines_for("en", "es") == ("apertium", "argos")
+    assert settings.engines_for("fr", "ca") == ("apertium",)
+    assert settings.engines_for("pt-BR", "el") == ()
+    assert settings.engines_for("en", "el") == ("argos",)
+    assert load_settings(tmp_path / "nowhere").argos_dir == \
+        (tmp_path / "nowhere").resolve() / ".newsletter" / "argos-packages"
+
+
+def test_translation_problems_are_named(tmp_path: Path) -> None:
+    path = write_config(tmp_path, """
+[translation]
+engines = ["argos", "deepl"]
+threads = -1
+pairs = { "english-es" = ["argos"], "en-el" = "argos" }
+""")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    text = str(caught.value)
+    assert f"{path}: translation.engines: got ['argos', 'deepl'], expected a list of engine names" \
+        in text
+    assert "translation.threads: got -1, expected a whole number, 0 or more" in text
+    assert "translation.pairs.english-es: got 'english-es', expected a language pair" in text
+    assert "translation.pairs.en-el: got 'argos', expected a list of engine names" in text

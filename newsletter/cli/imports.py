@@ -1,92 +1,27 @@
-"""The `newsletter` command: one sub-command per stage, wiring only.
-
-Commands parse options, load the settings, call one stage entry point and
-show its report. Messages are rendered in the language of the person at the
-terminal.
-"""
+"""`newsletter import`: pages -> content files."""
 
 from __future__ import annotations
 
-import gettext
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich import box
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from newsletter import __version__
-from newsletter.config import ConfigError, Settings, load_settings
+from newsletter.cli.app import App, pass_app
 from newsletter.content import item_to_dict
-from newsletter.messages import Message, load_catalog, msg, user_language
-from newsletter.resources import resource_dir
+from newsletter.messages import msg
 
 if TYPE_CHECKING:  # the stage modules load lazily, per command
     from newsletter.importers import ImportReport
     from newsletter.model import NewsItem
 
 
-@dataclass
-class App:
-    """What every command gets: where the project is, and how to talk to the user."""
-
-    project_dir: Path
-    config_file: Path | None
-    catalog: gettext.NullTranslations
-    out: Console
-    err: Console
-
-    def t(self, message: Message) -> str:
-        return message.render(self.catalog)
-
-    def settings(self) -> Settings:
-        try:
-            return load_settings(self.project_dir, self.config_file)
-        except ConfigError as error:
-            raise click.ClickException(error.render(self.catalog)) from None
-
-    def complain(self, label: Message, colour: str, text: str) -> None:
-        """`label: text` on stderr; `text` holds page content, so it is never read as markup."""
-        self.err.print(f"[{colour}]{self.t(label)}:[/{colour}] " + escape(text), soft_wrap=True)
-
-    def show_path(self, path: Path) -> str:
-        """A path as short as it can be said from the current folder."""
-        try:
-            return str(path.resolve().relative_to(Path.cwd()))
-        except ValueError:
-            return str(path)
-
-
-pass_app = click.make_pass_decorator(App)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-p", "--project", "project_dir", default=".", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Project folder: holds newsletter.toml (optional) and the content, "
-                   "feeds and data folders.")
-@click.option("-c", "--config", "config_file", default=None,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="Configuration file to use instead of PROJECT/newsletter.toml.")
-@click.version_option(__version__, prog_name="newsletter")
-@click.pass_context
-def cli(ctx: click.Context, project_dir: Path, config_file: Path | None) -> None:
-    """Turn city-network news pages into localised feeds and weekly digests."""
-    ctx.obj = App(
-        project_dir=project_dir,
-        config_file=config_file,
-        catalog=load_catalog(resource_dir("locales"), user_language()),
-        out=Console(highlight=False),
-        err=Console(stderr=True, highlight=False),
-    )
-
-
-@cli.command("import")
+@click.command("import")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
@@ -162,7 +97,3 @@ def _show_import_table(app: App, report: ImportReport) -> None:
         table.add_row(escape(item.title), item.kind, when.isoformat()[:10] if when else "-", language,
                       result.status)
     app.out.print(table)
-
-
-def main() -> None:
-    cli(prog_name="newsletter")
