@@ -143,6 +143,12 @@ def dump_item(item: NewsItem) -> str:
 
 def parse_item(text: str, path: Path | str) -> NewsItem:
     """Read the file text of an item; `path` only names the file in errors."""
+    data, body = split_front_matter(text, path)
+    return item_from_dict({**data, "body": body}, path)
+
+
+def split_front_matter(text: str, path: Path | str) -> tuple[dict[str, Any], str]:
+    """The YAML front matter (a mapping) and the Markdown after it."""
     if text.startswith("---\r\n"):  # saved by an editor with Windows line ends
         text = text.replace("\r\n", "\n")
     if not text.startswith(FRONT_MATTER_FENCE):
@@ -163,10 +169,11 @@ def parse_item(text: str, path: Path | str) -> NewsItem:
             path, None, msg("the front matter is not valid YAML{line}: {problem}",
                             line=line, problem=getattr(error, "problem", None) or str(error))
         ) from None
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         raise ContentError(path, None, msg("the front matter is not a mapping of fields"))
-    data["body"] = body
-    return item_from_dict(data, path)
+    return data, body
 
 
 def item_from_dict(data: Mapping[str, Any], path: Path | str) -> NewsItem:

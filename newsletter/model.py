@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, get_args
@@ -266,3 +267,71 @@ class NewsItem:
         if self.kind == "event" and self.event is None:
             raise ModelError("event", msg("an event item needs its event details"))
 
+
+
+ProvenanceKind = Literal["source", "human", "machine", "missing"]
+PROVENANCE_KINDS: tuple[str, ...] = get_args(ProvenanceKind)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the text of one localised field came from."""
+
+    kind: ProvenanceKind
+    """`source` (the original), `human` (an editor), `machine` (an engine), or `missing`
+    (no translation yet: the source text stands in)."""
+    engine: str = ""
+    """For `machine`: the engine (`argos`, `apertium`)."""
+    model_version: str = ""
+    """For `machine`: the model version(s) the engine used."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in PROVENANCE_KINDS:
+            raise ModelError("provenance", msg("{value!r} is not a provenance (expected one of "
+                                               "{expected})", value=self.kind,
+                                               expected=", ".join(PROVENANCE_KINDS)))
+        if (self.kind == "machine") != bool(self.engine):
+            raise ModelError("provenance.engine",
+                             msg("machine text names its engine; other text names none"))
+
+
+@dataclass(frozen=True)
+class LocalisedField:
+    """One field of an item in one language, with where its text came from."""
+
+    text: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class LocalisedItem:
+    """An item's translatable fields in one reader language.
+
+    Field names are `title`, `lead`, `body`, `event.agenda[N]` (the row's text) and
+    `links[N].title`; everything
+    else (dates, links, tags) is language-neutral and read from the source item.
+    """
+
+    id: str
+    language: str
+    """The reader's language."""
+    source_language: str
+    source_fingerprint: str
+    """`fingerprint()` of the source item this was made from."""
+    fields: Mapping[str, LocalisedField]
+    warnings: tuple[ItemWarning, ...] = ()
+    """Problems found while localising (a human edit older than its source)."""
+
+    def text(self, name: str, default: str = "") -> str:
+        found = self.fields.get(name)
+        return found.text if found else default
+
+    @property
+    def machine_translated(self) -> bool:
+        """Whether a reader sees machine text in it (and so must be told)."""
+        return any(f.provenance.kind == "machine" for f in self.fields.values())
+
+    @property
+    def untranslated(self) -> bool:
+        """Whether some field is shown in the source language for want of a translation."""
+        return any(f.provenance.kind == "missing" for f in self.fields.values())

@@ -1,0 +1,94 @@
+"""`newsletter localise`: content -> every configured language, with provenance."""
+
+from __future__ import annotations
+
+import click
+from rich import box
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from newsletter.cli.app import App, pass_app
+from newsletter.content import ContentError
+from newsletter.messages import Message, msg
+from newsletter.model import PROVENANCE_KINDS, normalise_language
+
+
+def _languages(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+               ) -> tuple[str, ...]:
+    codes: list[str] = []
+    for part in ",".join(value).split(","):
+        if not part.strip():
+            continue
+        try:
+            codes.append(normalise_language(part.strip()))
+        except ValueError:
+            raise click.BadParameter(
+                ctx.obj.t(msg("{value!r} is not a language code such as 'el' or 'pt-BR'",
+                              value=part.strip()))) from None
+    return tuple(dict.fromkeys(codes))
+
+
+@click.command("localise")
+@click.option("--lang", "languages", multiple=True, callback=_languages,
+              help="Only these languages (comma-separated or repeated); default: all configured.")
+@click.option("--strict", is_flag=True,
+              help="Fail (exit 1) when a language pair has no translation model.")
+@pass_app
+def localise_command(app: App, languages: tuple[str, ...], strict: bool) -> None:
+    """Translate every item into each configured language (editors' files win)."""
+    from newsletter.localise import stage
+
+    settings = app.settings()
+    unknown = [code for code in languages if code not in settings.languages]
+    if unknown:
+        raise click.UsageError(app.t(msg(
+            "not a configured language: {codes} (configured: {configured})",
+            codes=", ".join(unknown), configured=", ".join(settings.languages))))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=app.err, transient=True) as progress:
+        task = progress.add_task(app.t(msg("Localising")), total=None)
+
+        def show(what: Message, done: int, total: int) -> None:
+            progress.update(task, description=app.t(what), completed=done, total=total)
+
+        report = stage.run(settings, languages or None, on_progress=show)
+
+    table = Table(title=app.t(msg("Localised items")), title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column(app.t(msg("Language")))
+    table.add_column(app.t(msg("Items")), justify="right")
+    headings = {"source": msg("source"), "human": msg("human"), "machine": msg("machine"),
+                "missing": msg("missing")}
+    for kind in PROVENANCE_KINDS:
+        table.add_column(app.t(headings[kind]), justify="right")
+    table.add_column(app.t(msg("From memory")), justify="right")
+    table.add_column(app.t(msg("Translated")), justify="right")
+    table.add_column(app.t(msg("Written")), justify="right")
+    for language, result in report.languages.items():
+        table.add_row(language, str(result.items),
+                      *(str(result.fields[kind]) for kind in PROVENANCE_KINDS),
+                      str(result.from_memory), str(result.translated), str(result.written))
+    app.out.print(table)
+
+    if report.missing:
+        missing = Table(title=app.t(msg("Language pairs without a translation model")),
+                        title_justify="left", box=box.SIMPLE_HEAD)
+        for heading in (msg("From"), msg("To"), msg("Items"), msg("To install a model")):
+            missing.add_column(app.t(heading))
+        for pair in report.missing:
+            missing.add_row(pair.source, pair.target, str(pair.items), escape(app.t(pair.hint)))
+        app.out.print(missing)
+    for error in report.errors:
+        text = error.render(app.catalog) if isinstance(error, ContentError) else app.t(error)
+        app.complain(msg("error"), "red", text)
+    for path, warning in report.warnings:
+        app.complain(msg("warning"), "yellow",
+                     f"{app.show_path(path)}: field '{warning.field}': {app.t(warning.message)}")
+    written = sum(r.written for r in report.languages.values())
+    calls = sum(r.engine_calls for r in report.languages.values())
+    app.err.print(app.t(msg("{written} files written; {calls} engine calls; {missing} language "
+                            "pairs without a model; {errors} errors.", written=written,
+                            calls=calls, missing=len(report.missing),
+                            errors=len(report.errors))), soft_wrap=True, markup=False)
+    if report.errors or (strict and report.missing):
+        raise SystemExit(1)
