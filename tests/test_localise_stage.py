@@ -252,3 +252,32 @@ def test_the_command_reports_missing_pairs_and_strict_fails(settings: Settings) 
     wrong = runner.invoke(cli, ["-p", str(settings.project_dir), "localise", "--lang", "de"])
     assert wrong.exit_code == 2
     assert "not a configured language: de (configured: en, el, es)" in wrong.stderr
+
+
+def test_show_prints_the_greek_event_with_its_notice_and_local_time(settings: Settings) -> None:
+    localise(settings)
+    runner = CliRunner()
+    base = ["-p", str(settings.project_dir), "show", CoR_ID]
+    greek = runner.invoke(cli, [*base, "--lang", "el"], catch_exceptions=False)
+    assert greek.exit_code == 0, greek.stderr
+    localised = load_localised(localised_path(settings.data_dir, "el", CoR_ID))
+    assert greek.stdout.startswith(f"# {localised.text('title')}\n")
+    notice = greek.stdout.split("\n")[2]
+    assert notice.startswith("> ") and "Argos Translate" in notice and "Αγγλικά" in notice
+    assert notice.endswith("<https://cor.europa.eu/EL/EVENTS/PAGES/WORKSHOP-LOCAL-AND-REGIONAL-"
+                           "AUTHORITIES-SETTING-UP-LOCAL-INTEGRATION-STRATEGY-STAKEHOLDER-"
+                           "INVOLVEMENT-OWNERSHIP.ASPX>")
+    assert "Παρασκευή 18 Ιουνίου 2021" in greek.stdout
+    assert "CEST" in greek.stdout
+
+    spanish = runner.invoke(cli, [*base, "--lang", "es"], catch_exceptions=False)
+    assert "inglés" in spanish.stdout.split("\n")[2]
+    assert "viernes, 18 de junio de 2021" in spanish.stdout
+    english = runner.invoke(cli, base, catch_exceptions=False)
+    assert english.stdout.split("\n")[2].startswith("- When: Friday, June 18, 2021, 10:00")
+
+    unknown = runner.invoke(cli, ["-p", str(settings.project_dir), "show", "nothing-here"])
+    assert unknown.exit_code == 1 and "no item nothing-here in" in unknown.stderr
+    not_yet = runner.invoke(cli, [*base, "--lang", "fr"])
+    assert not_yet.exit_code == 1
+    assert "has not been localised into fr; run 'newsletter localise --lang fr'" in not_yet.stderr

@@ -1,0 +1,1 @@
+"""Renderers: localised items -> text, feeds, pages and email, through Jinja2 templates."""
