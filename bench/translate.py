@@ -6,8 +6,10 @@ Builds a random-weight model of Argos size (transformer base: 6+6 layers,
 d_model 512, 8 heads, FFN 2048, 32k vocabulary, int8), makes English
 sentences of 15-30 words, and prints sentences per second for
 (a) `argostranslate.translate.translate()` called once per sentence, in a
-subprocess with its own settings, (b) `ArgosEngine.translate()` on all of
-them at once, same model and beam, and (c) the ratio b/a, with peak memory.
+subprocess with its own settings, (b) the localise stage on items holding the
+same sentences (ten per item body), same model and beam, and (c) the ratio
+b/a, with peak memory; then (d) the stage again on the unchanged items: its
+time and its engine calls (0 is the target).
 Every output is exactly OUTPUT_TOKENS long in both paths (the model ends
 each hypothesis there), so both decode the same amount. Figures only.
 """
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,7 +32,11 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from argos_model import argos_env, build_argos_package  # noqa: E402
 
+from newsletter.config import Settings, load_settings  # noqa: E402
+from newsletter.content import save_item  # noqa: E402
+from newsletter.localise import stage  # noqa: E402
 from newsletter.localise.engines.argos import ArgosEngine, install_package_file  # noqa: E402
+from newsletter.model import NewsItem  # noqa: E402
 
 OUTPUT_TOKENS = 40
 ARGOS_SCRIPT = r"""
@@ -81,15 +88,54 @@ def main(count: int) -> None:
               f"peak RSS {per_sentence['peak_kib'] / 1024:.0f} MiB")
 
         install_package_file(archive, root / "packages")
-        engine = ArgosEngine(root / "packages")
+        settings = make_project(root / "project", root / "packages", sentences)
+        engine = CountingEngine(ArgosEngine(root / "packages"))
         engine.translate("en", "el", ["warm up."])
+        engine.calls = 0
         started = time.perf_counter()
-        engine.translate("en", "el", sentences)
+        report = stage.run(settings, ["el"], engines={"argos": engine})
         b = count / (time.perf_counter() - started)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"(b) ArgosEngine, one batched call:         {b:6.2f} sentences/s  "
-              f"peak RSS {peak:.0f} MiB (this process, model building included)")
+        print(f"(b) localise stage, batched:               {b:6.2f} sentences/s  "
+              f"peak RSS {peak:.0f} MiB (this process, model building included); "
+              f"{report.languages['el'].translated} sentences in {engine.calls} engine calls")
         print(f"(c) ratio b/a: {b / a:.2f}")
+        engine.calls = 0
+        started = time.perf_counter()
+        stage.run(settings, ["el"], engines={"argos": engine})
+        print(f"(d) unchanged rerun: {time.perf_counter() - started:.2f} s, "
+              f"{engine.calls} engine calls")
+
+
+class CountingEngine:
+    """The real engine, counting calls."""
+
+    def __init__(self, engine: ArgosEngine) -> None:
+        self.engine = engine
+        self.name = engine.name
+        self.calls = 0
+
+    def model_version(self, source: str, target: str) -> str | None:
+        return self.engine.model_version(source, target)
+
+    def translate(self, source: str, target: str, segments: Sequence[str]) -> list[str]:
+        self.calls += 1
+        return self.engine.translate(source, target, segments)
+
+
+def make_project(folder: Path, packages: Path, sentences: list[str]) -> Settings:
+    """Items of ten sentences each (one paragraph of five, then another), in a fresh project."""
+    folder.mkdir()
+    (folder / "newsletter.toml").write_text(
+        f'[site]\nlanguages = ["en", "el"]\n[translation]\nengines = ["argos"]\n'
+        f'argos_packages = "{packages}"\n', "utf-8")
+    settings = load_settings(folder)
+    for start in range(0, len(sentences), 10):
+        chunk = sentences[start:start + 10]
+        body = " ".join(chunk[:5]) + "\n\n" + " ".join(chunk[5:]) + "\n"
+        save_item(NewsItem(id=f"item-{start // 10}", kind="news", title=f"Item {start // 10}",
+                           source_org="BENCH", language="en", body=body), settings.content_dir)
+    return settings
 
 
 if __name__ == "__main__":
