@@ -16,6 +16,7 @@ from newsletter import __version__
 from newsletter.cli.app import App
 from newsletter.cli.imports import import_command
 from newsletter.cli.localise import localise_command
+from newsletter.cli.models import models_group
 from newsletter.cli.show import show_command
 from newsletter.messages import load_catalog, user_language
 from newsletter.resources import resource_dir
@@ -45,6 +46,7 @@ def cli(ctx: click.Context, project_dir: Path, config_file: Path | None) -> None
 cli.add_command(import_command)
 cli.add_command(localise_command)
 cli.add_command(show_command)
+cli.add_command(models_group)
 
 
 def main() -> None:
