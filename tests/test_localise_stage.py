@@ -281,3 +281,26 @@ def test_show_prints_the_greek_event_with_its_notice_and_local_time(settings: Se
     not_yet = runner.invoke(cli, [*base, "--lang", "fr"])
     assert not_yet.exit_code == 1
     assert "has not been localised into fr; run 'newsletter localise --lang fr'" in not_yet.stderr
+
+
+def test_spanish_through_apertium_alongside_greek_through_argos(settings: Settings) -> None:
+    """The default engine order: Argos where it has a model, Apertium where it has one."""
+    from test_apertium_engine import require
+
+    from newsletter.localise.engines.apertium import ApertiumEngine
+
+    require(ApertiumEngine(), "en", "es")
+    (settings.project_dir / "newsletter.toml").write_text(
+        CONFIG.format(packages=settings.argos_dir).replace('engines = ["argos"]',
+                                                           'engines = ["argos", "apertium"]'),
+        encoding="utf-8")
+    settings = load_settings(settings.project_dir)
+    report = stage.run(settings)
+    assert report.missing == []
+    spanish = load_localised(localised_path(settings.data_dir, "es", CoR_ID))
+    assert {f.provenance.engine for f in spanish.fields.values()} == {"apertium"}
+    assert spanish.text("event.agenda[1]").startswith("Inaugural y bienvenid")
+    assert "Taller" in spanish.text("title")
+    greek = load_localised(localised_path(settings.data_dir, "el", CoR_ID))
+    assert {f.provenance.engine for f in greek.fields.values()} == {"argos"}
+    assert stage.run(settings).languages["es"].engine_calls == 0

@@ -54,16 +54,16 @@ def localise_command(app: App, languages: tuple[str, ...], strict: bool) -> None
 
         report = stage.run(settings, languages or None, on_progress=show)
 
-    table = Table(title=app.t(msg("Localised items")), title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column(app.t(msg("Language")))
-    table.add_column(app.t(msg("Items")), justify="right")
-    headings = {"source": msg("source"), "human": msg("human"), "machine": msg("machine"),
-                "missing": msg("missing")}
-    for kind in PROVENANCE_KINDS:
-        table.add_column(app.t(headings[kind]), justify="right")
-    table.add_column(app.t(msg("From memory")), justify="right")
-    table.add_column(app.t(msg("Translated")), justify="right")
-    table.add_column(app.t(msg("Written")), justify="right")
+    table = Table(title=app.t(msg("Localised items")), title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
+    provenance = {"source": msg("source"), "human": msg("human"), "machine": msg("machine"),
+                  "missing": msg("missing")}
+    headings = [msg("Language"), msg("Items"), *(provenance[k] for k in PROVENANCE_KINDS),
+                msg("Memory"), msg("Engine"), msg("Written")]
+    for index, heading in enumerate(headings):
+        text = app.t(heading)
+        table.add_column(text, justify="right" if index else "left", no_wrap=True,
+                         min_width=len(text))
     for language, result in report.languages.items():
         table.add_row(language, str(result.items),
                       *(str(result.fields[kind]) for kind in PROVENANCE_KINDS),
