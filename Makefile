@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO := demo
 
-.PHONY: demo test lint messages clean
+.PHONY: demo test lint messages catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,19 @@ test: $(STAMP)
 	$(BIN)/ruff check newsletter tests bench
 	$(BIN)/python -m pytest
 
-## messages: regenerate locales/messages.pot from the code and templates
+## messages: regenerate locales/messages.pot from the code and templates, then
+## bring every catalog (locales/<lang>/LC_MESSAGES/messages.po) up to date
 messages: $(STAMP)
 	$(BIN)/pybabel extract --no-location --sort-by-file -F locales/babel.cfg \
 		--project newsletter --copyright-holder "the newsletter authors" \
 		-k msg -k msg_plural:1,2 -o locales/messages.pot newsletter templates
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap
+
+## catalogs: compile every catalog into a .mo next to its .po (wheels compile
+## their own, and a source checkout reads the .po files directly)
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile -d locales -D messages --statistics
 
 clean:
 	rm -rf $(VENV) $(DEMO) build dist .pytest_cache .ruff_cache .hypothesis

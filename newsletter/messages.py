@@ -11,9 +11,12 @@ from __future__ import annotations
 import gettext
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 
 from babel.core import Locale, UnknownLocaleError, default_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import Translations
 
 DOMAIN = "messages"
@@ -59,10 +62,12 @@ def msg_plural(singular: str, plural: str, count: int, /, **params: object) -> M
 
 
 def load_catalog(locales_dir: Path, language: str | None) -> gettext.NullTranslations:
-    """The compiled catalog for `language`, or English when there is none.
+    """The catalog for `language`, or English when there is none.
 
     Language codes use the BCP 47 form of the config (`pt-BR`); catalogs use
     the gettext form (`pt_BR`) and fall back to the base language (`pt`).
+    A wheel ships compiled `.mo` files; a source checkout has only the `.po`
+    sources, which are compiled in memory.
     """
     if not language:
         return gettext.NullTranslations()
@@ -70,8 +75,25 @@ def load_catalog(locales_dir: Path, language: str | None) -> gettext.NullTransla
         locale = Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         return gettext.NullTranslations()
-    candidates = [str(locale), locale.language]
-    return Translations.load(str(locales_dir), candidates, DOMAIN)
+    for candidate in dict.fromkeys([str(locale), locale.language]):
+        folder = locales_dir / candidate / "LC_MESSAGES"
+        compiled, source = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+        if compiled.is_file():
+            with compiled.open("rb") as fp:
+                return Translations(fp, DOMAIN)
+        if source.is_file():
+            return _compile_po(source, candidate)
+    return gettext.NullTranslations()
+
+
+def _compile_po(path: Path, locale: str) -> Translations:
+    """A `.po` catalog compiled in memory, as `pybabel compile` would (fuzzy entries left out)."""
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale=locale, domain=DOMAIN)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, DOMAIN)
 
 
 def user_language() -> str | None:
