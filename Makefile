@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO := demo
+DEMO_EVENT := online-workshop-for-local-and-regional-authorities-setting-up-a-local
 
 .PHONY: demo test lint messages catalogs clean
 
@@ -15,9 +16,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## demo: import the example pages into ./demo and show what was found
+## demo: import the example pages into ./demo, localise them into every configured
+## language with the engines this machine has, and show the CoR event in Greek and Spanish
 demo: $(STAMP)
 	$(BIN)/newsletter --project $(DEMO) import examples/pages
+	$(BIN)/newsletter --project $(DEMO) localise
+	$(BIN)/newsletter --project $(DEMO) show $(DEMO_EVENT) --lang el
+	$(BIN)/newsletter --project $(DEMO) show $(DEMO_EVENT) --lang es
 
 ## test: lint, then run the whole test suite
 test: $(STAMP)
