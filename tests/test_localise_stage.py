@@ -119,7 +119,7 @@ def test_every_item_in_every_language_with_provenance(settings: Settings) -> Non
     assert {v["provenance"] for v in spanish["fields"].values()} == {"missing"}
     assert spanish["fields"]["title"]["text"] == source.title
     assert [(p.source, p.target, p.items) for p in report.missing] == [("en", "es", 14)]
-    assert str(report.missing[0].hint) == "newsletter models install en es"
+    assert report.missing[0].command == "newsletter models install en es"
 
     # One engine call for the whole pair, each distinct sentence sent once.
     assert [(s, t) for s, t, _ in engine.calls] == [("en", "el")]

@@ -76,7 +76,7 @@ def localise_command(app: App, languages: tuple[str, ...], strict: bool) -> None
         for heading in (msg("From"), msg("To"), msg("Items"), msg("To install a model")):
             missing.add_column(app.t(heading))
         for pair in report.missing:
-            missing.add_row(pair.source, pair.target, str(pair.items), escape(app.t(pair.hint)))
+            missing.add_row(pair.source, pair.target, str(pair.items), escape(pair.command))
         app.out.print(missing)
     for error in report.errors:
         text = error.render(app.catalog) if isinstance(error, ContentError) else app.t(error)

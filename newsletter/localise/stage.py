@@ -72,8 +72,8 @@ class MissingPair:
     source: str
     target: str
     items: int
-    hint: Message
-    """What would fix it."""
+    command: str
+    """The command that would install a model for it."""
 
 
 @dataclass
@@ -260,8 +260,7 @@ def _translate_pair(settings: Settings, source_language: str, language: str, seg
         if remaining:
             report.missing.append(MissingPair(
                 source_language, language, item_count,
-                msg("newsletter models install {source} {target}", source=source_language,
-                    target=language)))
+                f"newsletter models install {source_language} {language}"))
         result.from_memory += len(human)
         return found
     engine, version = chosen
