@@ -76,6 +76,14 @@ def moments(draw, kind):
     return value
 
 
+def _repeated_hour(value, zone_name):
+    """Whether `value` falls in a repeated hour of its own zone or of `zone_name`."""
+    if not isinstance(value, datetime):
+        return False
+    return any(local.utcoffset() != local.replace(fold=1 - local.fold).utcoffset()
+               for local in (value, value.astimezone(ZoneInfo(zone_name))))
+
+
 @st.composite
 def events(draw):
     kind = draw(st.sampled_from(["datetime", "date", "none", "start-only", "end-only"]))
@@ -94,8 +102,15 @@ def events(draw):
         start = draw(moments(draw(st.sampled_from(["date", "datetime"]))))
     elif kind == "end-only":
         end = draw(moments(draw(st.sampled_from(["date", "datetime"]))))
+    # Loading restores times into the event's own zone: keep them out of its repeated hour too.
+    zone_name = draw(st.sampled_from(ZONES))
+    while _repeated_hour(start, zone_name):
+        start = start + timedelta(hours=3)
+        end = end + timedelta(hours=3) if isinstance(end, datetime) else end
+    if _repeated_hour(end, zone_name):
+        end = None
     return Event(
-        timezone=draw(st.sampled_from(ZONES)),
+        timezone=zone_name,
         timezone_assumed=draw(st.booleans()),
         start=start,
         end=end,
