@@ -7,6 +7,7 @@ config file (the project folder).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -18,18 +19,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from newsletter.messages import Message, msg
-from newsletter.model import normalise_language
+from newsletter.model import KINDS, normalise_language
 
 CONFIG_FILE_NAME = "newsletter.toml"
 ENGINE_NAMES = ("argos", "apertium")
 """Machine translation engines the localise stage knows."""
 
 KNOWN_KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"site", "paths", "organisations", "translation"}),
+    "": frozenset({"site", "paths", "organisations", "translation", "feeds"}),
     "site": frozenset({"name", "base_url", "source_language", "languages", "default_timezone"}),
     "paths": frozenset({"content", "feeds", "site", "data"}),
     "organisations.<name>": frozenset({"timezone", "name"}),
     "translation": frozenset({"engines", "pairs", "argos_packages", "threads"}),
+    "feeds": frozenset({"max_items", "events_past_days", "filtered"}),
+    "feeds.filtered.<name>": frozenset({"kinds", "organisations"}),
 }
 """Every setting, by table; `docs/config.md` documents each one."""
 
@@ -42,6 +45,20 @@ class Organisation:
     """IANA zone assumed for the organisation's event times when a page states none."""
     name: str = ""
     """Full name, for display when a page does not give it."""
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    """A feed of some items only, published per language like the main feeds."""
+
+    kinds: tuple[str, ...] = ()
+    """Item kinds it keeps (`news`, `event`, `publication`); empty keeps all."""
+    organisations: tuple[str, ...] = ()
+    """Source organisations it keeps (`CEMR`); empty keeps all."""
+
+    def keeps(self, kind: str, organisation: str) -> bool:
+        return ((not self.kinds or kind in self.kinds)
+                and (not self.organisations or organisation in self.organisations))
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,12 @@ class Settings:
     """Where Argos packages are installed (absolute once loaded); default `<data>/argos-packages`."""
     translation_threads: int = 0
     """CPU threads per translation model; 0 uses every core."""
+    feed_max_items: int = 50
+    """Entries per feed: the newest N items."""
+    events_past_days: int = 30
+    """How long past events stay in the calendar feed."""
+    feed_filters: Mapping[str, FeedFilter] = field(default_factory=dict)
+    """Extra feeds by name (a slug): `feeds/<lang>/<name>/rss.xml`, ..."""
 
     @property
     def argos_dir(self) -> Path:
@@ -185,6 +208,26 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
     threads = checker.get("translation.threads", translation, "threads", int,
                           defaults.translation_threads, _non_negative)
 
+    feeds = checker.table("feeds", data)
+    checker.known_keys("feeds", feeds, KNOWN_KEYS["feeds"])
+    feed_max_items = checker.get("feeds.max_items", feeds, "max_items", int,
+                                 defaults.feed_max_items, _positive)
+    events_past_days = checker.get("feeds.events_past_days", feeds, "events_past_days", int,
+                                   defaults.events_past_days, _non_negative)
+    feed_filters: dict[str, FeedFilter] = {}
+    for name, entry in checker.table("feeds.filtered", feeds).items():
+        key = f"feeds.filtered.{name}"
+        if not isinstance(entry, dict) or not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", name):
+            checker.problem(key, entry, msg("a table named by a slug (lower-case letters, "
+                                            "digits, hyphens) with 'kinds' and/or "
+                                            "'organisations'"))
+            continue
+        checker.known_keys(key, entry, KNOWN_KEYS["feeds.filtered.<name>"])
+        kinds = _text_list(checker, f"{key}.kinds", entry.get("kinds", []), KINDS)
+        organisations = _text_list(checker, f"{key}.organisations",
+                                   entry.get("organisations", []), None)
+        feed_filters[name] = FeedFilter(kinds, organisations)
+
     settings = Settings(
         project_dir=project_dir,
         config_file=path,
@@ -202,6 +245,9 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         engine_pairs=engine_pairs,
         argos_packages_dir=(project_dir / packages).resolve() if packages.strip() else None,
         translation_threads=threads,
+        feed_max_items=feed_max_items,
+        events_past_days=events_past_days,
+        feed_filters=feed_filters,
     )
     checker.raise_if_any()
     return settings
@@ -255,6 +301,23 @@ def _pair(value: str) -> str | None:
     return f"{codes[0]}-{codes[1]}"
 
 
+def _text_list(checker: _Checker, key: str, value: Any, allowed: tuple[str, ...] | None
+               ) -> tuple[str, ...]:
+    ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+    if ok and allowed is not None:
+        ok = all(v in allowed for v in value)
+    if not ok:
+        expected = (msg("a list of: {names}", names=", ".join(allowed)) if allowed
+                    else msg("a list of names"))
+        checker.problem(key, value, expected)
+        return ()
+    return tuple(value)
+
+
+def _positive(value: int) -> int | None:
+    return value if value > 0 and not isinstance(value, bool) else None
+
+
 def _non_negative(value: int) -> int | None:
     return value if value >= 0 and not isinstance(value, bool) else None
 
@@ -289,6 +352,7 @@ _EXPECTED = {
     _language: msg("a language code such as 'el' or 'pt-BR'"),
     _timezone: msg("an IANA time zone such as 'Europe/Brussels'"),
     _non_negative: msg("a whole number, 0 or more"),
+    _positive: msg("a whole number, 1 or more"),
 }
 
 

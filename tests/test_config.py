@@ -133,3 +133,46 @@ pairs = { "english-es" = ["argos"], "en-el" = "argos" }
     assert "translation.threads: got -1, expected a whole number, 0 or more" in text
     assert "translation.pairs.english-es: got 'english-es', expected a language pair" in text
     assert "translation.pairs.en-el: got 'argos', expected a list of engine names" in text
+
+
+def test_feed_settings(tmp_path: Path) -> None:
+    write_config(tmp_path, """
+[feeds]
+max_items = 20
+events_past_days = 7
+
+[feeds.filtered.events]
+kinds = ["event"]
+
+[feeds.filtered.cemr-news]
+kinds = ["news", "publication"]
+organisations = ["CEMR"]
+""")
+    settings = load_settings(tmp_path)
+    assert (settings.feed_max_items, settings.events_past_days) == (20, 7)
+    assert sorted(settings.feed_filters) == ["cemr-news", "events"]
+    assert settings.feed_filters["events"].keeps("event", "CoR")
+    assert not settings.feed_filters["events"].keeps("news", "CoR")
+    assert settings.feed_filters["cemr-news"].keeps("news", "CEMR")
+    assert not settings.feed_filters["cemr-news"].keeps("news", "EUROCITIES")
+
+
+def test_feed_problems_are_named(tmp_path: Path) -> None:
+    path = write_config(tmp_path, """
+[feeds]
+max_items = 0
+
+[feeds.filtered.Bad_Name]
+kinds = ["event"]
+
+[feeds.filtered.talks]
+kinds = ["talk"]
+""")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    text = str(caught.value)
+    assert f"{path}: feeds.max_items: got 0, expected a whole number, 1 or more" in text
+    assert "feeds.filtered.Bad_Name: got {'kinds': ['event']}, expected a table named by a slug" \
+        in text
+    assert "feeds.filtered.talks.kinds: got ['talk'], expected a list of: news, event, " \
+        "publication" in text

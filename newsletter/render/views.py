@@ -1,0 +1,170 @@
+"""What every renderer shows of an item for one reader language: an `ItemView`.
+
+Feeds, the calendar, the site and the digest all start from the same view,
+so titles, notices, links and dates agree everywhere. The view joins the
+source item (dates, links, kind) and its localised fields, and adds where
+each language's version lives:
+
+    <base_url><lang>/<id>.html        the item's page (site folder: <lang>/<id>.html)
+    <base_url><lang>/<id>.ics         an event's calendar file
+    <base_url><lang>/                 the language's index
+    <base_url>feeds/<lang>/rss.xml    feeds (feeds folder: <lang>/rss.xml, ...)
+
+So the site folder is published at `base_url` and the feeds folder at
+`base_url` + `feeds/`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from newsletter.config import Settings
+from newsletter.localise.notices import Notice, reader_notice
+from newsletter.model import LocalisedItem, NewsItem
+from newsletter.render.html import markdown_to_html
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SiteLayout:
+    """Addresses of everything the build writes, from the configured base URL."""
+
+    base_url: str
+    """Ends with '/'."""
+
+    def page_url(self, language: str, item_id: str) -> str:
+        return f"{self.base_url}{language}/{item_id}.html"
+
+    def event_url(self, language: str, item_id: str) -> str:
+        return f"{self.base_url}{language}/{item_id}.ics"
+
+    def index_url(self, language: str) -> str:
+        return f"{self.base_url}{language}/"
+
+    def feed_url(self, language: str, file_name: str) -> str:
+        return f"{self.base_url}feeds/{language}/{file_name}"
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One item as a reader of `language` gets it."""
+
+    item: NewsItem
+    localised: LocalisedItem
+    language: str
+    title: str
+    lead: str
+    body_html: str
+    """Sanitised HTML of the localised body."""
+    agenda: tuple[tuple[str, str], ...]
+    """(time, localised text) per programme row."""
+    links: tuple[tuple[str, str], ...]
+    """(url, localised title) per related link."""
+    url: str
+    """This language's page of the item."""
+    alternates: Mapping[str, str]
+    """Every configured language's page of the item, this one included, by language."""
+    original_url: str | None
+    """Where the original text can be read: the source language's page, else the source page."""
+    event_url: str | None
+    """The event's .ics file, for events with a start."""
+    notice: Notice | None
+    """What the reader must be told (machine translation, not yet translated)."""
+    updated: datetime
+    """When the item last changed as far as the content says (UTC): its publication date,
+    else its event's start, else the newest date of the build (see `build_views`)."""
+    guid: str
+    """Stable identity of this item in this language, for feed ids and calendar UIDs."""
+
+    @property
+    def dated(self) -> bool:
+        """Whether `updated` comes from the item itself."""
+        return _own_date(self.item) is not None
+
+
+def _own_date(item: NewsItem) -> datetime | None:
+    if item.published is not None:
+        return datetime.combine(item.published, time(0), UTC)
+    start = item.event.start if item.event else None
+    if isinstance(start, datetime):
+        return start.astimezone(UTC)
+    if isinstance(start, date):
+        return datetime.combine(start, time(0), UTC)
+    return None
+
+
+def build_views(settings: Settings, language: str, items: Iterable[NewsItem],
+                localised: Mapping[str, LocalisedItem]) -> list[ItemView]:
+    """Views of `items` for readers of `language`, newest first (ties by id).
+
+    `localised` holds the items' `LocalisedItem`s in `language`, by id; an item
+    without one is shown in its source language, marked not yet translated.
+    Items without any date of their own take the newest date of the others,
+    so a rebuild with unchanged content gives the same dates (never the clock).
+    """
+    layout = SiteLayout(settings.base_url)
+    items = list(items)
+    own_dates = [d for d in (_own_date(i) for i in items) if d is not None]
+    newest = max(own_dates, default=EPOCH)
+    views = []
+    for item in items:
+        found = localised.get(item.id) or _untranslated(item, language)
+        agenda = tuple((row.time, found.text(f"event.agenda[{index}]", row.text))
+                       for index, row in enumerate(item.event.agenda if item.event else ()))
+        links = tuple((link.url, found.text(f"links[{index}].title", link.title))
+                      for index, link in enumerate(item.links))
+        if item.language in settings.languages:
+            original = layout.page_url(item.language, item.id)
+        else:
+            original = item.source_url
+        has_event = item.event is not None and item.event.start is not None
+        views.append(ItemView(
+            item=item, localised=found, language=language,
+            title=found.text("title", item.title), lead=found.text("lead"),
+            body_html=markdown_to_html(found.text("body")),
+            agenda=agenda, links=links,
+            url=layout.page_url(language, item.id),
+            alternates={lang: layout.page_url(lang, item.id) for lang in settings.languages},
+            original_url=original,
+            event_url=layout.event_url(language, item.id) if has_event else None,
+            notice=reader_notice(found, original),
+            updated=_own_date(item) or newest,
+            guid=layout.page_url(language, item.id),
+        ))
+    views.sort(key=lambda v: (v.updated, v.item.id), reverse=True)
+    return views
+
+
+def _untranslated(item: NewsItem, language: str) -> LocalisedItem:
+    from newsletter.content import fingerprint
+    from newsletter.model import LocalisedField, Provenance
+
+    same = item.language.split("-")[0] == language.split("-")[0]
+    provenance = Provenance("source" if same else "missing")
+    texts = {"title": item.title, "lead": item.lead, "body": item.body}
+    fields = {name: LocalisedField(text, provenance) for name, text in texts.items() if text}
+    return LocalisedItem(item.id, language, item.language, fingerprint(item), fields)
+
+
+def load_views(settings: Settings, language: str) -> list[ItemView]:
+    """Views of every readable source item for `language`, from the content folder and
+    the localise stage's output (items it has not localised yet count as untranslated)."""
+    from newsletter.content import ContentError, load_item, source_item_paths
+    from newsletter.localise.store import load_localised, localised_path
+
+    items = []
+    localised: dict[str, LocalisedItem] = {}
+    for path in source_item_paths(settings.content_dir):
+        try:
+            item = load_item(path)
+        except ContentError:
+            continue  # the localise stage reports it
+        items.append(item)
+        with contextlib.suppress(FileNotFoundError, ContentError):  # then: not yet localised
+            localised[item.id] = load_localised(localised_path(settings.data_dir, language,
+                                                               item.id))
+    return build_views(settings, language, items, localised)
