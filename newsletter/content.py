@@ -343,15 +343,21 @@ class _FieldReader:
             ) from None
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text` so readers see the old file or the new one, never half."""
+def atomic_write(path: Path, text: str | bytes) -> None:
+    """Replace `path` with `text` so readers see the old file or the new one, never half.
+
+    The file is readable by others (0644), like one written by an editor or
+    served by a web server; a temporary file alone would be private.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".newsletter-", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
