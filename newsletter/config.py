@@ -224,9 +224,9 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
             continue
         checker.known_keys(key, entry, KNOWN_KEYS["feeds.filtered.<name>"])
         kinds = _text_list(checker, f"{key}.kinds", entry.get("kinds", []), KINDS)
-        organisations = _text_list(checker, f"{key}.organisations",
-                                   entry.get("organisations", []), None)
-        feed_filters[name] = FeedFilter(kinds, organisations)
+        sources = _text_list(checker, f"{key}.organisations", entry.get("organisations", []),
+                             None)
+        feed_filters[name] = FeedFilter(kinds, sources)
 
     settings = Settings(
         project_dir=project_dir,

@@ -176,3 +176,14 @@ kinds = ["talk"]
         in text
     assert "feeds.filtered.talks.kinds: got ['talk'], expected a list of: news, event, " \
         "publication" in text
+
+
+def test_a_filtered_feed_does_not_hide_the_organisation_settings(tmp_path: Path) -> None:
+    write_config(tmp_path, """
+[organisations.CoR]
+timezone = "Europe/Athens"
+
+[feeds.filtered.cor]
+organisations = ["CoR"]
+""")
+    assert load_settings(tmp_path).timezone_for("CoR") == "Europe/Athens"
