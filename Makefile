@@ -17,12 +17,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## demo: import the example pages into ./demo, localise them into every configured
-## language with the engines this machine has, and show the CoR event in Greek and Spanish
+## language with the engines this machine has, show the CoR event in Greek and Spanish,
+## and write every language's feeds and pages
 demo: $(STAMP)
 	$(BIN)/newsletter --project $(DEMO) import examples/pages
 	$(BIN)/newsletter --project $(DEMO) localise
 	$(BIN)/newsletter --project $(DEMO) show $(DEMO_EVENT) --lang el
 	$(BIN)/newsletter --project $(DEMO) show $(DEMO_EVENT) --lang es
+	$(BIN)/newsletter --project $(DEMO) build --no-localise
 
 ## test: lint, then run the whole test suite
 test: $(STAMP)

@@ -343,11 +343,13 @@ class _FieldReader:
             ) from None
 
 
-def atomic_write(path: Path, text: str | bytes) -> None:
+def atomic_write(path: Path, text: str | bytes, *, durable: bool = True) -> None:
     """Replace `path` with `text` so readers see the old file or the new one, never half.
 
     The file is readable by others (0644), like one written by an editor or
-    served by a web server; a temporary file alone would be private.
+    served by a web server; a temporary file alone would be private. `durable`
+    syncs the data to disk before the rename; output that a rebuild recreates
+    (feeds, pages) skips it, since a sync per file dominates a large build.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".newsletter-", suffix=".tmp")
@@ -356,7 +358,8 @@ def atomic_write(path: Path, text: str | bytes) -> None:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from newsletter import __version__
 from newsletter.cli.app import App
+from newsletter.cli.build import build_command
 from newsletter.cli.imports import import_command
 from newsletter.cli.localise import localise_command
 from newsletter.cli.models import models_group
@@ -47,6 +48,7 @@ cli.add_command(import_command)
 cli.add_command(localise_command)
 cli.add_command(show_command)
 cli.add_command(models_group)
+cli.add_command(build_command)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gettext
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,7 @@ FALLBACK_RANGE = "{0} – {1}"
 _QUOTED = re.compile(r"'[^']*'")
 
 
+@lru_cache(maxsize=64)
 def _locale(language: str) -> Locale:
     """The Babel locale of a config language code (`pt-BR` is Babel's `pt_BR`)."""
     return Locale.parse(language.replace("-", "_"))

@@ -10,6 +10,7 @@ the same way, in every language.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from babel.core import Locale, UnknownLocaleError
 
@@ -20,6 +21,7 @@ ENGINE_NAMES = {"argos": "Argos Translate", "apertium": "Apertium"}
 """Engines as readers know them."""
 
 
+@lru_cache(maxsize=1024)
 def language_name(code: str, reader_language: str) -> str:
     """`code`'s name as the reader calls it: `en` is "αγγλικά" to a Greek reader."""
     try:

@@ -25,6 +25,7 @@ def template_environment(language: str, catalog: gettext.NullTranslations, *,
         extensions=["jinja2.ext.i18n"],
         autoescape=html,
         undefined=StrictUndefined,
+        auto_reload=False,  # templates do not change during a build; saves a stat per render
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -9,6 +9,8 @@ HTML in the Markdown is passed to the sanitiser, not trusted), then nh3
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -30,6 +32,7 @@ def sanitise_html(html: str) -> str:
                      strip_comments=True)
 
 
+@lru_cache(maxsize=4096)
 def markdown_to_html(markdown: str) -> str:
-    """Sanitised HTML of a Markdown text."""
+    """Sanitised HTML of a Markdown text (cached: untranslated bodies repeat across languages)."""
     return sanitise_html(_MARKDOWN.render(markdown)).strip()

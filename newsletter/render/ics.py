@@ -24,6 +24,7 @@ import gettext
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -223,9 +224,14 @@ def _add_timezones(calendar: Calendar, events: Sequence[Event]) -> None:
     last = date(max(days).year + 1, 1, 1)
     # Sorted by TZID: icalendar's own `add_missing_timezones` walks a set, whose order
     # changes from one Python process to the next.
-    zones = [Timezone.from_tzid(tzid, first_date=first, last_date=last)
-             for tzid in sorted(calendar.get_missing_tzids())]
+    zones = [_zone(tzid, first, last) for tzid in sorted(calendar.get_missing_tzids())]
     calendar.subcomponents[:0] = zones
+
+
+@lru_cache(maxsize=256)
+def _zone(tzid: str, first: date, last: date) -> Timezone:
+    """Built once per zone and range: every event file of a build shares it (never mutated)."""
+    return Timezone.from_tzid(tzid, first_date=first, last_date=last)
 
 
 def _timed_days(event: Event) -> list[date]:

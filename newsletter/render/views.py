@@ -17,7 +17,7 @@ So the site folder is published at `base_url` and the feeds folder at
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -150,21 +150,29 @@ def _untranslated(item: NewsItem, language: str) -> LocalisedItem:
     return LocalisedItem(item.id, language, item.language, fingerprint(item), fields)
 
 
-def load_views(settings: Settings, language: str) -> list[ItemView]:
-    """Views of every readable source item for `language`, from the content folder and
-    the localise stage's output (items it has not localised yet count as untranslated)."""
-    from newsletter.content import ContentError, load_item, source_item_paths
+def load_views(settings: Settings, language: str,
+               items: Sequence[NewsItem] | None = None) -> list[ItemView]:
+    """Views of every readable source item (or of `items`, loaded once for all languages)
+    for `language`, with the localise stage's output (items it has not localised yet
+    count as untranslated)."""
+    from newsletter.content import ContentError
     from newsletter.localise.store import load_localised, localised_path
 
-    items = []
+    items = load_items(settings) if items is None else items
     localised: dict[str, LocalisedItem] = {}
-    for path in source_item_paths(settings.content_dir):
-        try:
-            item = load_item(path)
-        except ContentError:
-            continue  # the localise stage reports it
-        items.append(item)
+    for item in items:
         with contextlib.suppress(FileNotFoundError, ContentError):  # then: not yet localised
             localised[item.id] = load_localised(localised_path(settings.data_dir, language,
                                                                item.id))
     return build_views(settings, language, items, localised)
+
+
+def load_items(settings: Settings) -> list[NewsItem]:
+    """Every readable source item; unreadable ones are the localise stage's to report."""
+    from newsletter.content import ContentError, load_item, source_item_paths
+
+    items = []
+    for path in source_item_paths(settings.content_dir):
+        with contextlib.suppress(ContentError):
+            items.append(load_item(path))
+    return items

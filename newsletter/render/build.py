@@ -1,0 +1,225 @@
+"""The render stage: per language, feeds, calendar, and the site pages they link to.
+
+For each configured language it writes
+
+    feeds/<lang>/rss.xml, atom.xml          the newest `feeds.max_items` items
+    feeds/<lang>/<filter>/rss.xml, atom.xml one pair per `[feeds.filtered.<name>]`
+    feeds/<lang>/events.ics                 upcoming events and recent ones
+    site/<lang>/index.html, <id>.html       the pages every feed entry links to
+    site/<lang>/<id>.ics                    each event's "add to calendar" file
+
+and `feeds/index.opml` listing every feed. Output depends on the content, the
+localised items, templates, catalogs and settings only (dates come from the
+content, never the clock), so a rebuild with nothing changed writes nothing:
+each file is compared before it is replaced (atomically), and a language
+whose inputs all hash as last time is not rendered at all. Files of items
+that are gone are removed.
+
+The calendar window is the one input that moves by itself: `today` decides
+which past events are still in it, and is part of the language's input hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from xml.etree import ElementTree
+
+from newsletter import __version__
+from newsletter.config import FeedFilter, Settings
+from newsletter.content import atomic_write, source_item_paths
+from newsletter.localise.notices import language_name
+from newsletter.localise.store import localised_path
+from newsletter.messages import Message, load_catalog, msg
+from newsletter.model import NewsItem
+from newsletter.render.environment import template_environment
+from newsletter.render.views import ItemView, SiteLayout, load_items, load_views
+from newsletter.resources import resource_dir
+
+STATE_FILE = "build-state.json"
+OUTPUT_SUFFIXES = (".html", ".ics", ".xml")
+"""What the build owns in its folders: anything else there is left alone."""
+
+ProgressCallback = Callable[[Message, int, int], None]
+
+
+@dataclass
+class BuildReport:
+    written: list[Path] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[Path] = field(default_factory=list)
+    skipped_languages: list[str] = field(default_factory=list)
+    """Languages whose inputs had not changed: nothing rendered."""
+
+
+def run(settings: Settings, *, today: date, languages: list[str] | None = None,
+        on_progress: ProgressCallback | None = None) -> BuildReport:
+    """Render every language (or `languages`) into the feeds and site folders."""
+    report = BuildReport()
+    state_path = settings.data_dir / STATE_FILE
+    state = _read_state(state_path)
+    layout = SiteLayout(settings.base_url)
+    chosen = languages or list(settings.languages)
+    items: list[NewsItem] | None = None  # loaded once, when a language needs rendering
+    for number, language in enumerate(chosen, 1):
+        if on_progress:
+            on_progress(msg("Rendering {language}", language=language), number - 1, len(chosen))
+        key = _input_hash(settings, language, today)
+        expected = _expected_outputs(settings, language)
+        if state.get(language) == key and all(path.exists() for path in expected):
+            report.skipped_languages.append(language)
+            continue
+        if items is None:
+            items = load_items(settings)
+        produced = _render_language(settings, layout, language, today, items, report)
+        _remove_stale(settings, language, produced, report)
+        state[language] = key
+        _write_state(state_path, state)  # after each language: an interrupted build resumes
+    opml = render_opml(settings, layout)
+    _write(settings.feeds_dir / "index.opml", opml, report)
+    return report
+
+
+def _render_language(settings: Settings, layout: SiteLayout, language: str, today: date,
+                     items: list[NewsItem], report: BuildReport) -> set[Path]:
+    from newsletter.render import feeds, ics, site
+
+    catalog = load_catalog(resource_dir("locales"), language)
+    views = load_views(settings, language, items)
+    environment = template_environment(language, catalog, html=True)
+    produced: set[Path] = set()
+
+    def write(path: Path, data: bytes) -> None:
+        produced.add(path)
+        _write(path, data, report)
+
+    feed_dir = settings.feeds_dir / language
+    for name, selected in _feed_selections(settings, views):
+        prefix = f"{name}/" if name else ""
+        title = settings.site_name if not name else f"{settings.site_name} · {name}"
+        for file_name, render in (("rss.xml", feeds.render_rss), ("atom.xml", feeds.render_atom)):
+            info = feeds.FeedInfo(
+                language=language, title=title,
+                description=msg("News on migrant integration, equality and local democracy "
+                                "from European cities and regions").render(catalog),
+                self_url=layout.feed_url(language, prefix + file_name),
+                site_url=layout.index_url(language),
+                alternates={lang: layout.feed_url(lang, prefix + file_name)
+                            for lang in settings.languages})
+            write(feed_dir / prefix / file_name, render(info, selected, catalog))
+    write(feed_dir / "events.ics", ics.render_calendar(
+        views, name=settings.site_name, language=language, catalog=catalog, today=today,
+        past_days=settings.events_past_days))
+
+    page_dir = settings.site_dir / language
+    for view in views:
+        page = site.render_item_page(environment, view, site_name=settings.site_name,
+                                     layout=layout, languages=settings.languages)
+        write(page_dir / f"{view.item.id}.html", page.encode("utf-8"))
+        if view.event_url:
+            write(page_dir / f"{view.item.id}.ics", ics.render_event(view, catalog=catalog))
+    index = site.render_index_page(environment, views, language=language,
+                                   site_name=settings.site_name, layout=layout,
+                                   languages=settings.languages)
+    write(page_dir / "index.html", index.encode("utf-8"))
+    return produced
+
+
+def _feed_selections(settings: Settings, views: list[ItemView]
+                     ) -> Iterator[tuple[str, list[ItemView]]]:
+    """("", newest items) for the main feed, then (name, its items) per filtered feed."""
+    filters: list[tuple[str, FeedFilter | None]] = [("", None), *sorted(settings.feed_filters.items())]
+    for name, feed_filter in filters:
+        kept = [v for v in views
+                if feed_filter is None or feed_filter.keeps(v.item.kind, v.item.source_org)]
+        yield name, kept[:settings.feed_max_items]
+
+
+def render_opml(settings: Settings, layout: SiteLayout) -> bytes:
+    """OPML 2.0 listing every feed of every language, for feed readers that import lists."""
+    root = ElementTree.Element("opml", version="2.0")
+    head = ElementTree.SubElement(root, "head")
+    ElementTree.SubElement(head, "title").text = settings.site_name
+    body = ElementTree.SubElement(root, "body")
+    names = ["", *sorted(settings.feed_filters)]
+    for language in settings.languages:
+        group = ElementTree.SubElement(body, "outline", text=language_name(language, language),
+                                       language=language)
+        for name in names:
+            prefix = f"{name}/" if name else ""
+            title = settings.site_name if not name else f"{settings.site_name} · {name}"
+            for file_name, kind in (("rss.xml", "rss"), ("atom.xml", "atom")):
+                ElementTree.SubElement(group, "outline", type=kind, text=f"{title} ({kind})",
+                                       title=f"{title} ({kind})", language=language,
+                                       xmlUrl=layout.feed_url(language, prefix + file_name),
+                                       htmlUrl=layout.index_url(language))
+    ElementTree.indent(root)
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _expected_outputs(settings: Settings, language: str) -> list[Path]:
+    feed_dir = settings.feeds_dir / language
+    return [feed_dir / "rss.xml", feed_dir / "atom.xml", feed_dir / "events.ics",
+            settings.site_dir / language / "index.html"]
+
+
+def _input_hash(settings: Settings, language: str, today: date) -> str:
+    """Everything a language's output is made from, hashed from the files as stored."""
+    digest = hashlib.sha256()
+    digest.update(repr((__version__, today.isoformat(), language, settings.site_name,
+                        settings.base_url, settings.languages, settings.feed_max_items,
+                        settings.events_past_days, sorted(settings.feed_filters.items())))
+                  .encode("utf-8"))
+    for path in source_item_paths(settings.content_dir):
+        digest.update(path.name.encode("utf-8"))
+        digest.update(path.read_bytes())
+        localised = localised_path(settings.data_dir, language, path.stem)
+        digest.update(localised.read_bytes() if localised.exists() else b"-")
+    for folder in (resource_dir("templates"), resource_dir("locales")):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in (".html", ".md", ".txt", ".po", ".mo"):
+                digest.update(str(path.relative_to(folder)).encode("utf-8"))
+                digest.update(path.read_bytes())
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())  # a changed renderer is a changed input
+    return digest.hexdigest()
+
+
+def _read_state(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_state(path: Path, state: dict[str, str]) -> None:
+    atomic_write(path, (json.dumps(state, indent=1, sort_keys=True) + "\n").encode())
+
+
+def _write(path: Path, data: bytes, report: BuildReport) -> None:
+    """Replace `path` with `data` unless it already holds exactly that."""
+    try:
+        if path.read_bytes() == data:
+            report.unchanged += 1
+            return
+    except OSError:
+        pass
+    atomic_write(path, data, durable=False)  # rebuilt from content if a crash loses it
+    report.written.append(path)
+
+
+def _remove_stale(settings: Settings, language: str, produced: set[Path],
+                  report: BuildReport) -> None:
+    """Delete the build's own files (by suffix) that this build did not produce."""
+    for folder in (settings.feeds_dir / language, settings.site_dir / language):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in OUTPUT_SUFFIXES and path not in produced:
+                path.unlink()
+                report.removed.append(path)
