@@ -5,7 +5,8 @@
 Makes N synthetic items (news and events, Markdown bodies with links) and
 their localised versions in 8 languages as the localise stage would have
 left them (machine translations already in place), then prints, per N, the
-wall time and peak memory of a full render, of an unchanged rebuild (which
+wall time and peak memory of a full render (languages in worker processes,
+one per core, above 2,000 item-languages), of an unchanged rebuild (which
 should only hash its inputs), and the time per item-language. Figures only.
 """
 
@@ -77,6 +78,7 @@ def main(counts: list[int]) -> None:
             report = build.run(settings, today=today)
             full = time.perf_counter() - started
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             started = time.perf_counter()
             again = build.run(settings, today=today)
             unchanged = time.perf_counter() - started
@@ -84,7 +86,8 @@ def main(counts: list[int]) -> None:
             print(f"{count:6d} items x {len(LANGUAGES)} languages: full build {full:7.2f} s "
                   f"({len(report.written)} files, {full / pairs * 1000:.2f} ms per item-language), "
                   f"unchanged rebuild {unchanged:6.2f} s ({len(again.written)} files written, "
-                  f"{len(again.skipped_languages)} languages skipped), peak RSS {peak:.0f} MiB")
+                  f"{len(again.skipped_languages)} languages skipped), peak RSS {peak:.0f} MiB "
+                  f"(largest worker {worker_peak:.0f} MiB)")
 
 
 if __name__ == "__main__":

@@ -177,3 +177,23 @@ def test_only_changed_files_are_rewritten_and_gone_items_removed(
         assert not (settings.site_dir / language / f"{CoR_ID}.html").exists()
         assert not (settings.site_dir / language / f"{CoR_ID}.ics").exists()
     assert "removed " in err
+
+
+def test_languages_rendered_in_worker_processes_give_the_same_files(
+        server: tuple[Settings, str], tmp_path: Path) -> None:
+    from datetime import date
+
+    settings, _ = server
+    build.run(settings, today=date.fromisoformat(TODAY), workers=1)
+    serial = {p.relative_to(settings.project_dir): p.read_bytes()
+              for p in [*settings.feeds_dir.rglob("*"), *settings.site_dir.rglob("*")]
+              if p.is_file()}
+    shutil.rmtree(settings.feeds_dir)
+    shutil.rmtree(settings.site_dir)
+    (settings.data_dir / build.STATE_FILE).unlink()
+    report = build.run(settings, today=date.fromisoformat(TODAY), workers=2)
+    assert len(report.written) == len(serial)
+    parallel = {p.relative_to(settings.project_dir): p.read_bytes()
+                for p in [*settings.feeds_dir.rglob("*"), *settings.site_dir.rglob("*")]
+                if p.is_file()}
+    assert parallel == serial

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -41,6 +44,8 @@ from newsletter.render.views import ItemView, SiteLayout, load_items, load_views
 from newsletter.resources import resource_dir
 
 STATE_FILE = "build-state.json"
+PARALLEL_ITEM_LANGUAGES = 2000
+"""Below this many item-languages, starting worker processes costs more than it saves."""
 OUTPUT_SUFFIXES = (".html", ".ics", ".xml")
 """What the build owns in its folders: anything else there is left alone."""
 
@@ -57,45 +62,93 @@ class BuildReport:
 
 
 def run(settings: Settings, *, today: date, languages: list[str] | None = None,
-        on_progress: ProgressCallback | None = None) -> BuildReport:
-    """Render every language (or `languages`) into the feeds and site folders."""
+        workers: int | None = None, on_progress: ProgressCallback | None = None) -> BuildReport:
+    """Render every language (or `languages`) into the feeds and site folders.
+
+    Languages render in parallel worker processes (`workers`, default: one per core)
+    when there is enough work to pay for starting them; each worker writes its own
+    language's files, this process keeps the state and removes stale files.
+    """
     report = BuildReport()
     state_path = settings.data_dir / STATE_FILE
     state = _read_state(state_path)
     layout = SiteLayout(settings.base_url)
     chosen = languages or list(settings.languages)
-    items: list[NewsItem] | None = None  # loaded once, when a language needs rendering
-    for number, language in enumerate(chosen, 1):
-        if on_progress:
-            on_progress(msg("Rendering {language}", language=language), number - 1, len(chosen))
-        key = _input_hash(settings, language, today)
+    common = _common_hash(settings, today)
+    pending: dict[str, str] = {}
+    for language in chosen:
+        key = _language_hash(common, settings, language)
         expected = _expected_outputs(settings, language)
         if state.get(language) == key and all(path.exists() for path in expected):
             report.skipped_languages.append(language)
-            continue
-        if items is None:
-            items = load_items(settings)
-        produced = _render_language(settings, layout, language, today, items, report)
-        _remove_stale(settings, language, produced, report)
-        state[language] = key
-        _write_state(state_path, state)  # after each language: an interrupted build resumes
-    opml = render_opml(settings, layout)
-    _write(settings.feeds_dir / "index.opml", opml, report)
+        else:
+            pending[language] = key
+    if pending:
+        items = load_items(settings)
+        if workers is None:
+            enough = len(items) * len(pending) >= PARALLEL_ITEM_LANGUAGES
+            workers = min(os.cpu_count() or 1, len(pending)) if enough else 1
+        for done, result in enumerate(_render_languages(settings, layout, today, items,
+                                                        list(pending), workers, on_progress)):
+            report.written.extend(result.written)
+            report.unchanged += result.unchanged
+            _remove_stale(settings, result.language, result.produced, report)
+            state[result.language] = pending[result.language]
+            _write_state(state_path, state)  # after each language: an interrupted build resumes
+            if on_progress:
+                on_progress(msg("Rendering"), done + 1, len(pending))
+    if _write(settings.feeds_dir / "index.opml", render_opml(settings, layout)):
+        report.written.append(settings.feeds_dir / "index.opml")
+    else:
+        report.unchanged += 1
     return report
 
 
+@dataclass
+class _LanguageResult:
+    language: str
+    produced: set[Path] = field(default_factory=set)
+    written: list[Path] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _render_languages(settings: Settings, layout: SiteLayout, today: date,
+                      items: list[NewsItem], languages: list[str], workers: int,
+                      on_progress: ProgressCallback | None) -> Iterator[_LanguageResult]:
+    """Each language's result as it completes, rendered here or in `workers` processes."""
+    if workers <= 1:
+        for language in languages:
+            if on_progress:
+                on_progress(msg("Rendering {language}", language=language),
+                            languages.index(language), len(languages))
+            yield _render_language(settings, layout, language, today, items)
+        return
+    # spawn, not fork: the caller may run threads (a progress bar) that fork would copy mid-lock.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_render_language, settings, layout, language, today, items)
+                   for language in languages]
+        for future in as_completed(futures):
+            yield future.result()
+
+
 def _render_language(settings: Settings, layout: SiteLayout, language: str, today: date,
-                     items: list[NewsItem], report: BuildReport) -> set[Path]:
+                     items: list[NewsItem]) -> _LanguageResult:
+    """Render one language; runs in this process or in a worker, so it returns what it did."""
     from newsletter.render import feeds, ics, site
 
     catalog = load_catalog(resource_dir("locales"), language)
     views = load_views(settings, language, items)
     environment = template_environment(language, catalog, html=True)
-    produced: set[Path] = set()
+    result = _LanguageResult(language)
+    produced = result.produced
 
     def write(path: Path, data: bytes) -> None:
         produced.add(path)
-        _write(path, data, report)
+        if _write(path, data):
+            result.written.append(path)
+        else:
+            result.unchanged += 1
 
     feed_dir = settings.feeds_dir / language
     for name, selected in _feed_selections(settings, views):
@@ -126,7 +179,7 @@ def _render_language(settings: Settings, layout: SiteLayout, language: str, toda
                                    site_name=settings.site_name, layout=layout,
                                    languages=settings.languages)
     write(page_dir / "index.html", index.encode("utf-8"))
-    return produced
+    return result
 
 
 def _feed_selections(settings: Settings, views: list[ItemView]
@@ -167,18 +220,15 @@ def _expected_outputs(settings: Settings, language: str) -> list[Path]:
             settings.site_dir / language / "index.html"]
 
 
-def _input_hash(settings: Settings, language: str, today: date) -> str:
-    """Everything a language's output is made from, hashed from the files as stored."""
+def _common_hash(settings: Settings, today: date) -> str:
+    """What every language's output is made from, hashed from the files as stored."""
     digest = hashlib.sha256()
-    digest.update(repr((__version__, today.isoformat(), language, settings.site_name,
-                        settings.base_url, settings.languages, settings.feed_max_items,
-                        settings.events_past_days, sorted(settings.feed_filters.items())))
-                  .encode("utf-8"))
+    digest.update(repr((__version__, today.isoformat(), settings.site_name, settings.base_url,
+                        settings.languages, settings.feed_max_items, settings.events_past_days,
+                        sorted(settings.feed_filters.items()))).encode("utf-8"))
     for path in source_item_paths(settings.content_dir):
         digest.update(path.name.encode("utf-8"))
         digest.update(path.read_bytes())
-        localised = localised_path(settings.data_dir, language, path.stem)
-        digest.update(localised.read_bytes() if localised.exists() else b"-")
     for folder in (resource_dir("templates"), resource_dir("locales")):
         for path in sorted(folder.rglob("*")):
             if path.is_file() and path.suffix in (".html", ".md", ".txt", ".po", ".mo"):
@@ -186,6 +236,15 @@ def _input_hash(settings: Settings, language: str, today: date) -> str:
                 digest.update(path.read_bytes())
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.read_bytes())  # a changed renderer is a changed input
+    return digest.hexdigest()
+
+
+def _language_hash(common: str, settings: Settings, language: str) -> str:
+    """`common` plus the language's localised items."""
+    digest = hashlib.sha256(f"{common}\n{language}\n".encode())
+    for path in source_item_paths(settings.content_dir):
+        localised = localised_path(settings.data_dir, language, path.stem)
+        digest.update(localised.read_bytes() if localised.exists() else b"-")
     return digest.hexdigest()
 
 
@@ -201,16 +260,15 @@ def _write_state(path: Path, state: dict[str, str]) -> None:
     atomic_write(path, (json.dumps(state, indent=1, sort_keys=True) + "\n").encode())
 
 
-def _write(path: Path, data: bytes, report: BuildReport) -> None:
-    """Replace `path` with `data` unless it already holds exactly that."""
+def _write(path: Path, data: bytes) -> bool:
+    """Replace `path` with `data` unless it already holds exactly that; True when written."""
     try:
         if path.read_bytes() == data:
-            report.unchanged += 1
-            return
+            return False
     except OSError:
         pass
     atomic_write(path, data, durable=False)  # rebuilt from content if a crash loses it
-    report.written.append(path)
+    return True
 
 
 def _remove_stale(settings: Settings, language: str, produced: set[Path],
