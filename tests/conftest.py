@@ -28,3 +28,23 @@ def english_messages(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C")
+
+
+def seed_project(folder: Path, config: str) -> Path:
+    """`folder` as a project with `config` as its newsletter.toml and the seed pages imported.
+
+    Module fixtures build one and `copy_project` hands each test its own copy.
+    """
+    from newsletter import importers
+
+    (folder / "newsletter.toml").write_text(config, "utf-8")
+    importers.run(load_settings(folder), importers.page_files([EXAMPLE_PAGES]))
+    return folder
+
+
+def copy_project(project: Path, tmp_path: Path) -> Settings:
+    """A private copy of `project`, for a test that writes into it."""
+    import shutil
+
+    shutil.copytree(project, tmp_path / "project")
+    return load_settings(tmp_path / "project")

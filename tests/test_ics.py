@@ -11,7 +11,6 @@ import gettext
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -20,11 +19,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import EXAMPLE_PAGES
+from conftest import copy_project, seed_project
 from icalendar import Calendar, Component
 
-from newsletter import importers
-from newsletter.config import Settings, load_settings
+from newsletter.config import Settings
 from newsletter.content import item_path, load_item, save_item
 from newsletter.localise import stage
 from newsletter.localise.formatting import format_event_when
@@ -50,16 +48,12 @@ EVERYTHING = {"today": date(2021, 6, 1), "past_days": 100_000}
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with the seed pages imported, copied afresh for each test."""
-    folder = tmp_path_factory.mktemp("imported")
-    (folder / "newsletter.toml").write_text(CONFIG, "utf-8")
-    importers.run(load_settings(folder), importers.page_files([EXAMPLE_PAGES]))
-    return folder
+    return seed_project(tmp_path_factory.mktemp("imported"), CONFIG)
 
 
 @pytest.fixture
 def settings(imported: Path, tmp_path: Path) -> Settings:
-    shutil.copytree(imported, tmp_path / "project")
-    return load_settings(tmp_path / "project")
+    return copy_project(imported, tmp_path)
 
 
 def catalog(language: str) -> gettext.NullTranslations:

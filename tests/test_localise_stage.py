@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,10 +13,9 @@ pytest.importorskip("ctranslate2", reason="ctranslate2 missing: pip install argo
 
 from argos_model import build_argos_package
 from click.testing import CliRunner
-from conftest import EXAMPLE_PAGES
+from conftest import copy_project, seed_project
 from test_argos_model import corpus
 
-from newsletter import importers
 from newsletter.cli import cli
 from newsletter.config import Settings, load_settings
 from newsletter.content import fingerprint, item_path, load_item, save_item, source_item_paths
@@ -71,16 +69,12 @@ def packages_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory, packages_dir: Path) -> Path:
     """A project with the seed pages imported, copied afresh for each test."""
-    folder = tmp_path_factory.mktemp("imported")
-    (folder / "newsletter.toml").write_text(CONFIG.format(packages=packages_dir), "utf-8")
-    importers.run(load_settings(folder), importers.page_files([EXAMPLE_PAGES]))
-    return folder
+    return seed_project(tmp_path_factory.mktemp("imported"), CONFIG.format(packages=packages_dir))
 
 
 @pytest.fixture
 def settings(imported: Path, tmp_path: Path) -> Settings:
-    shutil.copytree(imported, tmp_path / "project")
-    return load_settings(tmp_path / "project")
+    return copy_project(imported, tmp_path)
 
 
 def localise(settings: Settings, languages: Sequence[str] | None = None
