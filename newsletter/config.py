@@ -26,14 +26,20 @@ ENGINE_NAMES = ("argos", "apertium")
 """Machine translation engines the localise stage knows."""
 
 KNOWN_KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"site", "paths", "organisations", "translation", "feeds"}),
+    "": frozenset({"site", "paths", "organisations", "translation", "feeds", "digest", "smtp",
+                   "subscribers"}),
     "site": frozenset({"name", "base_url", "source_language", "languages", "default_timezone"}),
     "paths": frozenset({"content", "feeds", "site", "data"}),
     "organisations.<name>": frozenset({"timezone", "name"}),
     "translation": frozenset({"engines", "pairs", "argos_packages", "threads"}),
     "feeds": frozenset({"max_items", "events_past_days", "filtered"}),
     "feeds.filtered.<name>": frozenset({"kinds", "organisations"}),
+    "digest": frozenset({"upcoming_weeks", "sections"}),
+    "smtp": frozenset({"host", "port", "security", "username", "password_env", "sender",
+                       "rate_per_second", "retries", "timeout"}),
+    "subscribers": frozenset({"secret_env", "confirm_days"}),
 }
+SECURITY_MODES = ("starttls", "tls", "none")
 """Every setting, by table; `docs/config.md` documents each one."""
 
 
@@ -59,6 +65,27 @@ class FeedFilter:
     def keeps(self, kind: str, organisation: str) -> bool:
         return ((not self.kinds or kind in self.kinds)
                 and (not self.organisations or organisation in self.organisations))
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How the digest is sent. The password is read from the environment, never the file."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: str = "none"
+    """`starttls` (upgrade a plain connection, usually port 587), `tls` (port 465) or `none`."""
+    username: str = ""
+    password_env: str = "NEWSLETTER_SMTP_PASSWORD"
+    """Name of the environment variable holding the password."""
+    sender: str = "City Networks Digest <digest@localhost>"
+    """From: address."""
+    rate_per_second: float = 0.0
+    """At most this many messages a second; 0 sends as fast as the server accepts."""
+    retries: int = 3
+    """Attempts after a temporary (4xx) failure, with growing pauses."""
+    timeout: float = 30.0
+    """Seconds to wait for the server."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +130,20 @@ class Settings:
     """How long past events stay in the calendar feed."""
     feed_filters: Mapping[str, FeedFilter] = field(default_factory=dict)
     """Extra feeds by name (a slug): `feeds/<lang>/<name>/rss.xml`, ..."""
+    digest_upcoming_weeks: int = 4
+    """A week's digest lists the events starting within this many weeks after it."""
+    digest_sections: tuple[str, ...] = ()
+    """Order of sections in the digest (item `section` values); others follow, by name."""
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    subscribers_secret_env: str = "NEWSLETTER_SECRET"
+    """Environment variable holding the secret that signs confirmation and unsubscribe links."""
+    confirm_days: int = 7
+    """Days a confirmation link stays valid."""
+
+    @property
+    def subscribers_db(self) -> Path:
+        """Subscribers and the send log: one SQLite file in the data folder."""
+        return self.data_dir / "subscribers.db"
 
     @property
     def argos_dir(self) -> Path:
@@ -228,6 +269,36 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
                              None)
         feed_filters[name] = FeedFilter(kinds, sources)
 
+    digest = checker.table("digest", data)
+    checker.known_keys("digest", digest, KNOWN_KEYS["digest"])
+    upcoming = checker.get("digest.upcoming_weeks", digest, "upcoming_weeks", int,
+                           defaults.digest_upcoming_weeks, _non_negative)
+    sections = _text_list(checker, "digest.sections", digest.get("sections", []), None)
+
+    smtp_table = checker.table("smtp", data)
+    checker.known_keys("smtp", smtp_table, KNOWN_KEYS["smtp"])
+    smtp_defaults = SmtpSettings()
+
+    def smtp_value(key: str, kind: type, check: Callable[[Any], Any] | None) -> Any:
+        return checker.get(f"smtp.{key}", smtp_table, key, kind, getattr(smtp_defaults, key), check)
+
+    smtp = SmtpSettings(
+        host=smtp_value("host", str, _non_empty), port=smtp_value("port", int, _port),
+        security=smtp_value("security", str, _security),
+        username=smtp_value("username", str, None),
+        password_env=smtp_value("password_env", str, _non_empty),
+        sender=smtp_value("sender", str, _non_empty),
+        rate_per_second=float(smtp_value("rate_per_second", (int, float), _non_negative)),
+        retries=smtp_value("retries", int, _non_negative),
+        timeout=float(smtp_value("timeout", (int, float), _positive_number)),
+    )
+    subscribers = checker.table("subscribers", data)
+    checker.known_keys("subscribers", subscribers, KNOWN_KEYS["subscribers"])
+    secret_env = checker.get("subscribers.secret_env", subscribers, "secret_env", str,
+                             defaults.subscribers_secret_env, _non_empty)
+    confirm_days = checker.get("subscribers.confirm_days", subscribers, "confirm_days", int,
+                               defaults.confirm_days, _positive)
+
     settings = Settings(
         project_dir=project_dir,
         config_file=path,
@@ -248,6 +319,11 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         feed_max_items=feed_max_items,
         events_past_days=events_past_days,
         feed_filters=feed_filters,
+        digest_upcoming_weeks=upcoming,
+        digest_sections=sections,
+        smtp=smtp,
+        subscribers_secret_env=secret_env,
+        confirm_days=confirm_days,
     )
     checker.raise_if_any()
     return settings
@@ -318,8 +394,20 @@ def _positive(value: int) -> int | None:
     return value if value > 0 and not isinstance(value, bool) else None
 
 
-def _non_negative(value: int) -> int | None:
+def _positive_number(value: float) -> float | None:
+    return value if value > 0 and not isinstance(value, bool) else None
+
+
+def _non_negative(value: float) -> float | None:  # also whole numbers (int is a float here)
     return value if value >= 0 and not isinstance(value, bool) else None
+
+
+def _port(value: int) -> int | None:
+    return value if 0 < value < 65536 and not isinstance(value, bool) else None
+
+
+def _security(value: str) -> str | None:
+    return value if value in SECURITY_MODES else None
 
 
 def _non_empty(value: str) -> str | None:
@@ -353,6 +441,9 @@ _EXPECTED = {
     _timezone: msg("an IANA time zone such as 'Europe/Brussels'"),
     _non_negative: msg("a whole number, 0 or more"),
     _positive: msg("a whole number, 1 or more"),
+    _positive_number: msg("a number above 0"),
+    _port: msg("a port number (1-65535)"),
+    _security: msg("one of: starttls, tls, none"),
 }
 
 

@@ -187,3 +187,47 @@ timezone = "Europe/Athens"
 organisations = ["CoR"]
 """)
     assert load_settings(tmp_path).timezone_for("CoR") == "Europe/Athens"
+
+
+def test_digest_smtp_and_subscriber_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    write_config(tmp_path, """
+[digest]
+upcoming_weeks = 2
+sections = ["Events", "News"]
+
+[smtp]
+host = "smtp.example.org"
+port = 587
+security = "starttls"
+username = "digest"
+sender = "Digest <digest@example.org>"
+rate_per_second = 10
+timeout = 5.5
+
+[subscribers]
+secret_env = "DIGEST_SECRET"
+""")
+    settings = load_settings(tmp_path)
+    assert settings.digest_upcoming_weeks == 2 and settings.digest_sections == ("Events", "News")
+    assert (settings.smtp.host, settings.smtp.port, settings.smtp.security) == (
+        "smtp.example.org", 587, "starttls")
+    assert settings.smtp.rate_per_second == 10.0 and settings.smtp.timeout == 5.5
+    assert settings.smtp.password_env == "NEWSLETTER_SMTP_PASSWORD"
+    assert settings.subscribers_secret_env == "DIGEST_SECRET"
+    assert settings.subscribers_db == tmp_path.resolve() / ".newsletter" / "subscribers.db"
+
+
+def test_smtp_problems_are_named(tmp_path: Path) -> None:
+    path = write_config(tmp_path, """
+[smtp]
+port = 70000
+security = "ssl"
+password = "secret"
+""")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    text = str(caught.value)
+    assert f"{path}: smtp.port: got 70000, expected a port number (1-65535)" in text
+    assert "smtp.security: got 'ssl', expected one of: starttls, tls, none" in text
+    assert "smtp.password: unknown setting" in text
