@@ -16,6 +16,7 @@ from newsletter import __version__
 from newsletter.cli.app import App
 from newsletter.cli.build import build_command
 from newsletter.cli.imports import import_command
+from newsletter.cli.issue import issue_command
 from newsletter.cli.localise import localise_command
 from newsletter.cli.models import models_group
 from newsletter.cli.show import show_command
@@ -50,6 +51,7 @@ cli.add_command(localise_command)
 cli.add_command(show_command)
 cli.add_command(models_group)
 cli.add_command(build_command)
+cli.add_command(issue_command)
 cli.add_command(subscribers_group)
 
 
