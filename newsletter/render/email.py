@@ -268,12 +268,12 @@ def build_message(rendered: RenderedIssue, *, sender: str, recipient: str,
     message["To"] = recipient
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id
-    message["Content-Language"] = rendered.language
     message["List-Id"] = list_id(sender)
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text_part, subtype="plain", charset="utf-8")
     message.add_alternative(html_part, subtype="html", charset="utf-8")
+    message["Content-Language"] = rendered.language  # set_content clears Content-* headers
     return message
 
 
