@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO := demo
+DEMO_WEEK := 2021-W21
 DEMO_EVENT := online-workshop-for-local-and-regional-authorities-setting-up-a-local
 
 .PHONY: demo test lint messages catalogs clean
@@ -18,13 +19,14 @@ $(STAMP): pyproject.toml
 
 ## demo: import the example pages into ./demo, localise them into every configured
 ## language with the engines this machine has, show the CoR event in Greek and Spanish,
-## and write every language's feeds and pages
+## write every language's feeds and pages, and render one week's digest in every language
 demo: $(STAMP)
 	$(BIN)/newsletter --project $(DEMO) import examples/pages
 	$(BIN)/newsletter --project $(DEMO) localise
 	$(BIN)/newsletter --project $(DEMO) show $(DEMO_EVENT) --lang el
 	$(BIN)/newsletter --project $(DEMO) show $(DEMO_EVENT) --lang es
 	$(BIN)/newsletter --project $(DEMO) build --no-localise
+	$(BIN)/newsletter --project $(DEMO) issue $(DEMO_WEEK) --out $(DEMO)/digest
 
 ## test: lint, then run the whole test suite
 test: $(STAMP)
