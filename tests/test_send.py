@@ -283,6 +283,30 @@ def test_messages_made_from_the_template_equal_build_message(
         assert template.fill("zoë@example.org", url, "<x@example.org>") is None
 
 
+def test_a_template_that_would_not_be_fully_replaced_is_not_used(
+        seeded: Path, tmp_path: Path, sink: Sink, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were `build_message` to write a stand-in anywhere the template does not replace it,
+    every reader would get it; the template is refused and each message built whole."""
+    import newsletter.render.email as email_module
+
+    original = email_module.build_message
+
+    def build_with_extra_header(rendered, **values):  # type: ignore[no-untyped-def]
+        message = original(rendered, **values)
+        message["X-Original-To"] = values["recipient"]
+        return message
+
+    monkeypatch.setattr(email_module, "build_message", build_with_extra_header)
+    settings = project(seeded, tmp_path, sink)
+    issue = select_issue(settings, WEEK)
+    assert MessageTemplate.make(render_issue(settings, issue, "en"), SENDER) is None
+    send(settings)
+    assert sink.by_recipient() == Counter({address: 1 for address, _ in READERS})
+    for address, received in sink.messages().items():
+        assert b"template.invalid" not in received.data
+        assert received.message["X-Original-To"] == address
+
+
 def test_an_internationalised_address_is_sent_with_smtputf8(
         seeded: Path, tmp_path: Path, sink: Sink) -> None:
     settings = project(seeded, tmp_path, sink, readers=(("zoë@example.org", "en"),))

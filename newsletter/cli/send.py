@@ -67,8 +67,7 @@ def send_command(app: App, week: str, dry_run_dir: Path | None, limit: int | Non
             "The digest of {week} has no news and no events; nothing was sent (--force sends "
             "it anyway).", week=report.issue)), markup=False, soft_wrap=True)
         return
-    if stopped is None or any(vars(counts) != vars(type(counts)()) for counts
-                              in report.languages.values()):
+    if stopped is None or any(counts.total for counts in report.languages.values()):
         _summary(app, report)
     if stopped is not None:
         raise click.ClickException(app.t(stopped.message))

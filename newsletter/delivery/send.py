@@ -27,6 +27,7 @@ import os
 import re
 import smtplib
 import socket
+import sqlite3
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -44,6 +45,8 @@ from newsletter.config import Settings, SmtpSettings
 from newsletter.messages import Message, msg
 
 if TYPE_CHECKING:
+    from newsletter.delivery.sendlog import SendLog
+    from newsletter.delivery.subscribers import Subscriber
     from newsletter.render.email import RenderedIssue
 
 BASE_DELAY = 1.0
@@ -86,6 +89,10 @@ class LanguageCounts:
     unconfirmed: int = 0
     """Handed over without an answer (probably delivered); not resent unasked."""
 
+    @property
+    def total(self) -> int:
+        return self.sent + self.skipped + self.failed + self.unconfirmed
+
 
 @dataclass
 class SendReport:
@@ -111,16 +118,11 @@ class SendReport:
     def counts(self, language: str) -> LanguageCounts:
         return self.languages.setdefault(language, LanguageCounts())
 
-    @property
-    def failed(self) -> int:
-        return len(self.failures)
-
 
 def send_issue(settings: Settings, week: str, *, limit: int | None = None,
                dry_run_dir: Path | None = None, force: bool = False,
                resend_unconfirmed: bool = False, environ: Mapping[str, str] = os.environ,
-               on_progress: ProgressCallback | None = None,
-               base_delay: float = BASE_DELAY,
+               on_progress: ProgressCallback | None = None, base_delay: float = BASE_DELAY,
                sleep: Callable[[float], None] = time.sleep) -> SendReport:
     """Send the digest of `week` to every confirmed subscriber who has not had it yet.
 
@@ -129,13 +131,14 @@ def send_issue(settings: Settings, week: str, *, limit: int | None = None,
     there and neither sends nor touches the send log; `force` sends an
     issue with no news and no events; `resend_unconfirmed` resends the
     copies an earlier run handed over without an answer (same Message-ID).
-    Raises `SendError`.
+    `base_delay` and `sleep` set the pauses between retries (tests shorten
+    them). Raises `SendError`.
     """
-    from newsletter.delivery.sendlog import SendLog, message_id
+    from newsletter.delivery.sendlog import SendLog
     from newsletter.delivery.subscribers import SubscriberError, SubscriberStore
-    from newsletter.delivery.tokens import load_secret, unsubscribe_url
+    from newsletter.delivery.tokens import load_secret
     from newsletter.digest import DigestError, select_issue
-    from newsletter.render.email import build_message, render_issue
+    from newsletter.render.email import render_issue
     from newsletter.render.views import load_items
 
     started = time.perf_counter()
@@ -150,112 +153,141 @@ def send_issue(settings: Settings, week: str, *, limit: int | None = None,
         report.empty = True
         return report
     password = None if dry_run_dir else _password(settings.smtp, environ)
-
     store = SubscriberStore.open(settings.subscribers_db)
     try:
         subscribers = sorted(store.confirmed(), key=lambda subscriber: subscriber.id)
     finally:
         store.close()
-    rendered = {language: render_issue(settings, issue, language, items)
-                for language in sorted({subscriber.language for subscriber in subscribers})}
-    report.render_seconds = time.perf_counter() - started
-    for language in rendered:
+    languages = sorted({subscriber.language for subscriber in subscribers})
+    composer = _Composer(settings, issue.week, secret,
+                         {language: render_issue(settings, issue, language, items)
+                          for language in languages})
+    for language in languages:
         report.counts(language)
+    report.render_seconds = time.perf_counter() - started
 
-    templates = {language: MessageTemplate.make(issue_rendered, settings.smtp.sender)
-                 for language, issue_rendered in rendered.items()}
-
-    def message_for(subscriber_id: int, email: str, language: str) -> bytes:
-        url = unsubscribe_url(settings, secret, subscriber_id)
-        mid = message_id(issue.week, subscriber_id, settings.smtp.sender)
-        template = templates[language]
-        data = template.fill(email, url, mid) if template else None
-        if data is None:
-            data = flatten(build_message(rendered[language], sender=settings.smtp.sender,
-                                         recipient=email, unsubscribe_url=url, message_id=mid),
-                           international=not email.isascii())
-        return data
-
-    sending_started = time.perf_counter()
+    started = time.perf_counter()
     if dry_run_dir is not None:
         from newsletter.content import atomic_write
 
-        chosen = subscribers if limit is None else subscribers[:limit]
+        chosen = subscribers[:limit] if limit is not None else subscribers
         report.held_back = len(subscribers) - len(chosen)
         for done, subscriber in enumerate(chosen, 1):
             atomic_write(dry_run_dir / f"{subscriber.id}.{subscriber.language}.eml",
-                         message_for(subscriber.id, subscriber.email, subscriber.language),
-                         durable=False)
+                         composer.message(subscriber), durable=False)
             report.counts(subscriber.language).sent += 1
             if on_progress:
                 on_progress(done, len(chosen))
-        report.send_seconds = time.perf_counter() - sending_started
+        report.send_seconds = time.perf_counter() - started
         return report
 
-    log = SendLog.open(settings.subscribers_db)
     session = SmtpSession(settings.smtp, password)
     try:
-        records = log.records(issue.week)
-        todo = []
-        for subscriber in subscribers:
-            record = records.get(subscriber.id)
-            if record is not None and record.status == "sent":
-                report.counts(subscriber.language).skipped += 1
-            elif record is not None and record.status == "sending" and not resend_unconfirmed:
-                report.counts(subscriber.language).unconfirmed += 1
-                report.unconfirmed.append(subscriber.email)
-            else:
-                todo.append(subscriber)
-        if limit is not None:
-            report.held_back = max(0, len(todo) - limit)
-            todo = todo[:limit]
-
-        pacer = _Pacer(settings.smtp.rate_per_second, sleep)
-        for done, subscriber in enumerate(todo, 1):
-            mid = message_id(issue.week, subscriber.id, settings.smtp.sender)
-            international = not subscriber.email.isascii()
-            data = message_for(subscriber.id, subscriber.email, subscriber.language)
-            attempt = 0
-            while True:
-                pacer.wait()
-                result = session.attempt(
-                    settings.smtp.sender, subscriber.email, data, international,
-                    before_end=lambda s=subscriber, m=mid: log.sending(issue.week, s.id, m))
-                counts = report.counts(subscriber.language)
-                if result.kind == "sent":
-                    log.sent(issue.week, subscriber.id)
-                    counts.sent += 1
-                    break
-                if result.kind == "unconfirmed":
-                    counts.unconfirmed += 1
+        with SendLog.open(settings.subscribers_db) as log:
+            records = log.records(issue.week)
+            todo = []
+            for subscriber in subscribers:
+                record = records.get(subscriber.id)
+                if record is not None and record.status == "sent":
+                    report.counts(subscriber.language).skipped += 1
+                elif record is not None and record.status == "sending" \
+                        and not resend_unconfirmed:
+                    report.counts(subscriber.language).unconfirmed += 1
                     report.unconfirmed.append(subscriber.email)
-                    break
-                temporary = result.kind == "lost" or 400 <= result.code < 500
-                if result.after_end or not temporary or attempt >= settings.smtp.retries:
-                    # After the end of data the row says 'sending': the refusal must replace
-                    # it before any pause, or a crash now would leave it unconfirmed.
-                    log.failed(issue.week, subscriber.id, mid, result.describe())
-                if temporary and attempt < settings.smtp.retries:
-                    sleep(base_delay * 2 ** attempt)
-                    attempt += 1
-                    continue
-                if result.kind == "lost":
-                    report.send_seconds = time.perf_counter() - sending_started
-                    raise SendError(msg(
-                        "cannot send through {host}:{port} (smtp.host, smtp.port): {reason}; "
-                        "{count} sent before it stopped; run the command again to send the rest",
-                        host=settings.smtp.host, port=settings.smtp.port, reason=result.text,
-                        count=sum(c.sent for c in report.languages.values())), report)
-                counts.failed += 1
-                report.failures.append(Failure(subscriber.email, result.code, result.text))
-                break
-            if on_progress:
-                on_progress(done, len(todo))
+                else:
+                    todo.append(subscriber)
+            report.held_back = max(0, len(todo) - limit) if limit is not None else 0
+            todo = todo[:limit] if limit is not None else todo
+            delivery = _Delivery(settings, issue.week, session, log, report, base_delay, sleep)
+            for done, subscriber in enumerate(todo, 1):
+                delivery.deliver(subscriber, composer.message(subscriber))
+                if on_progress:
+                    on_progress(done, len(todo))
+    except SendError as error:
+        error.report = report
+        raise
+    except sqlite3.Error as error:
+        raise SendError(msg("{file}: the send log cannot be written: {reason}; run the "
+                            "command again when it can", file=str(settings.subscribers_db),
+                            reason=str(error)), report) from None
     finally:
         session.close()
-        log.close()
-    report.send_seconds = time.perf_counter() - sending_started
+        report.send_seconds = time.perf_counter() - started
     return report
+
+
+class _Composer:
+    """Each subscriber's message from their language's rendered issue."""
+
+    def __init__(self, settings: Settings, week: str, secret: bytes,
+                 rendered: dict[str, RenderedIssue]) -> None:
+        self.settings, self.week, self.secret, self.rendered = settings, week, secret, rendered
+        self.templates = {language: MessageTemplate.make(issue, settings.smtp.sender)
+                          for language, issue in rendered.items()}
+
+    def message(self, subscriber: Subscriber) -> bytes:
+        """The flattened message: from the template, else built whole by `build_message`."""
+        from newsletter.delivery.sendlog import message_id
+        from newsletter.delivery.tokens import unsubscribe_url
+        from newsletter.render.email import build_message
+
+        url = unsubscribe_url(self.settings, self.secret, subscriber.id)
+        mid = message_id(self.week, subscriber.id, self.settings.smtp.sender)
+        template = self.templates[subscriber.language]
+        data = template.fill(subscriber.email, url, mid) if template else None
+        if data is None:
+            message = build_message(self.rendered[subscriber.language],
+                                    sender=self.settings.smtp.sender, recipient=subscriber.email,
+                                    unsubscribe_url=url, message_id=mid)
+            data = flatten(message, international=not subscriber.email.isascii())
+        return data
+
+
+class _Delivery:
+    """One message at a time through the session, with retries, pacing and the send log."""
+
+    def __init__(self, settings: Settings, week: str, session: SmtpSession, log: SendLog,
+                 report: SendReport, base_delay: float, sleep: Callable[[float], None]) -> None:
+        self.settings, self.week, self.session, self.log = settings, week, session, log
+        self.report, self.base_delay, self.sleep = report, base_delay, sleep
+        self.pacer = _Pacer(settings.smtp.rate_per_second, sleep)
+
+    def deliver(self, subscriber: Subscriber, data: bytes) -> None:
+        from newsletter.delivery.sendlog import message_id
+
+        smtp, week = self.settings.smtp, self.week
+        mid = message_id(week, subscriber.id, smtp.sender)
+        counts = self.report.counts(subscriber.language)
+        for attempt in range(smtp.retries + 1):
+            self.pacer.wait()
+            result = self.session.attempt(
+                smtp.sender, subscriber.email, data, not subscriber.email.isascii(),
+                before_end=lambda: self.log.sending(week, subscriber.id, mid))
+            if result.kind == "sent":
+                self.log.sent(week, subscriber.id)
+                counts.sent += 1
+                return
+            if result.kind == "unconfirmed":
+                counts.unconfirmed += 1
+                self.report.unconfirmed.append(subscriber.email)
+                return
+            temporary = result.kind == "lost" or 400 <= result.code < 500
+            last = not temporary or attempt == smtp.retries
+            if result.after_end or last:
+                # After the end of data the row says 'sending': the refusal must replace
+                # it before any pause, or a crash now would leave it unconfirmed.
+                self.log.failed(week, subscriber.id, mid, result.describe())
+            if last:
+                break
+            self.sleep(self.base_delay * 2 ** attempt)
+        if result.kind == "lost":
+            raise SendError(msg(
+                "cannot send through {host}:{port} (smtp.host, smtp.port): {reason}; {count} "
+                "sent before it stopped; run the command again to send the rest",
+                host=smtp.host, port=smtp.port, reason=result.text,
+                count=sum(c.sent for c in self.report.languages.values())))
+        counts.failed += 1
+        self.report.failures.append(Failure(subscriber.email, result.code, result.text))
 
 
 def flatten(message: EmailMessage, *, international: bool = False) -> bytes:
@@ -269,6 +301,8 @@ def flatten(message: EmailMessage, *, international: bool = False) -> bytes:
 
 _SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
 """Addresses that appear in a header exactly as written (no quoting, no encoding)."""
+_SIMPLE_URL = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]{1,900}")
+"""URLs that fit in List-Unsubscribe as written (RFC 3986 characters, no spaces or <>)."""
 
 
 class MessageTemplate:
@@ -290,17 +324,20 @@ class MessageTemplate:
     URL = "https://template.invalid/unsubscribe"
     MESSAGE_ID = "<message@template.invalid>"
 
-    def __init__(self, rendered: RenderedIssue, pieces: list[bytes],
-                 parts: list[tuple[str, str]], boundary: str, max_line_length: int,
-                 date: str) -> None:
+    def __init__(self, rendered: RenderedIssue, header: list[str], slots: dict[str, int],
+                 pieces: list[bytes], parts: list[tuple[str, str]], boundary: str,
+                 max_line_length: int) -> None:
         self.rendered = rendered
+        self.header = header
+        """The message's header lines; those at `slots` are replaced per subscriber."""
+        self.slots = slots
+        """Line index of the To, Message-ID, List-Unsubscribe and Date headers."""
         self.pieces = pieces
-        """Header block, then the bytes between and after the parts' bodies."""
+        """The bytes before, between and after the parts' bodies."""
         self.parts = parts
         """(subtype, transfer encoding) of each part, in order."""
         self.boundary = boundary
         self.max_line_length = max_line_length
-        self.date = date
 
     @classmethod
     def make(cls, rendered: RenderedIssue, sender: str) -> MessageTemplate | None:
@@ -311,8 +348,7 @@ class MessageTemplate:
         data = flatten(message)
         boundary, date = message.get_boundary(), message["Date"]
         parts = list(message.iter_parts()) if message.is_multipart() else []
-        head_end = data.find(b"\r\n\r\n")
-        if not parts or boundary is None or date is None or head_end < 0:
+        if not parts or boundary is None or date is None:
             return None
         pieces, position, shape = [], 0, []
         for part in parts:
@@ -328,10 +364,21 @@ class MessageTemplate:
             position = start + len(encoded)
             shape.append((part.get_content_subtype(), part.get("Content-Transfer-Encoding", "7bit")))
         pieces.append(data[position:])
-        if len(pieces[0]) < head_end:
-            return None
-        template = cls(rendered, pieces, shape, boundary, message.policy.max_line_length,
-                       str(date))
+        header, separator, rest = pieces[0].partition(b"\r\n\r\n")
+        slots = {"to": f"To: {cls.RECIPIENT}", "id": f"Message-ID: {cls.MESSAGE_ID}",
+                 "url": f"List-Unsubscribe: <{cls.URL}>", "date": f"Date: {date}"}
+        lines = header.decode("ascii", "replace").split("\r\n")
+        stand_ins = (cls.RECIPIENT, cls.MESSAGE_ID, cls.URL)
+        if not separator or not header.isascii() \
+                or any(lines.count(line) != 1 for line in slots.values()) \
+                or any(value in line for line in lines if line not in slots.values()
+                       for value in stand_ins) \
+                or any(value.encode() in piece for piece in (rest, *pieces[1:])
+                       for value in stand_ins):
+            return None  # a stand-in where it would not be replaced: never send it
+        template = cls(rendered, lines, {name: lines.index(line) for name, line in slots.items()},
+                       [separator + rest, *pieces[1:]], shape, boundary,
+                       message.policy.max_line_length)
         same = template.fill(cls.RECIPIENT, cls.URL, cls.MESSAGE_ID, date=str(date))
         return template if same == data else None
 
@@ -340,24 +387,19 @@ class MessageTemplate:
         """One subscriber's message, or None when only `build_message` can make it."""
         from newsletter.render.email import personalise
 
-        if not _SIMPLE_ADDRESS.fullmatch(recipient) or not unsubscribe_url.isascii() \
-                or any(c in unsubscribe_url for c in "<>\r\n \t"):
+        if not _SIMPLE_ADDRESS.fullmatch(recipient) or not _SIMPLE_URL.fullmatch(unsubscribe_url):
             return None
         html, text = personalise(self.rendered, unsubscribe_url)
-        head = self.pieces[0].split(b"\r\n\r\n", 1)
-        header = (head[0].decode("ascii")
-                  .replace(f"To: {self.RECIPIENT}\r\n", f"To: {recipient}\r\n", 1)
-                  .replace(f"Message-ID: {self.MESSAGE_ID}\r\n", f"Message-ID: {message_id}\r\n", 1)
-                  .replace(f"<{self.URL}>\r\n", f"<{unsubscribe_url}>\r\n", 1)
-                  .replace(f"Date: {self.date}\r\n",
-                           f"Date: {date or format_datetime(datetime.now(UTC))}\r\n", 1))
-        out = [header.encode("ascii"), b"\r\n\r\n", head[1]]
+        lines = list(self.header)
+        for name, value in (("to", f"To: {recipient}"), ("id", f"Message-ID: {message_id}"),
+                            ("url", f"List-Unsubscribe: <{unsubscribe_url}>"),
+                            ("date", f"Date: {date or format_datetime(datetime.now(UTC))}")):
+            lines[self.slots[name]] = value
+        out = ["\r\n".join(lines).encode("ascii"), self.pieces[0]]
         for index, (subtype, encoding) in enumerate(self.parts):
             content = html if subtype == "html" else text if subtype == "plain" else None
-            if content is None or self.boundary in content:
-                return None
-            body = self._encode(content, encoding)
-            if body is None:
+            body = self._encode(content, encoding) if content is not None else None
+            if body is None or self.boundary.encode("ascii") in body:
                 return None
             out += [body, self.pieces[index + 1]]
         return b"".join(out)
@@ -469,24 +511,30 @@ class SmtpSession:
             end_sent = True
             client.send(b".\r\n")
             code, reply = client.getreply()
-        except (OSError, smtplib.SMTPException) as error:
-            self.close()
+        except OSError as error:  # smtplib's errors are OSErrors too
+            self.close(polite=False)
             reason = str(error) or type(error).__name__
             return Attempt("unconfirmed" if end_sent else "lost", 0, reason)
+        except BaseException:
+            self.close(polite=False)  # mid-DATA, a QUIT would only wait for the timeout
+            raise
         if code == 250:
             return Attempt("sent", code, _text(reply))
         if code == 421:
             self.close()
         return Attempt("refused", code, _text(reply), after_end=True)
 
-    def close(self) -> None:
-        """Say QUIT if the server still listens; drop the connection either way."""
+    def close(self, *, polite: bool = True) -> None:
+        """Say QUIT (when `polite` and the server still listens); drop the connection."""
         client, self.client = self.client, None
         if client is None:
             return
         try:
-            client.quit()
-        except (OSError, smtplib.SMTPException):
+            if polite:
+                client.quit()
+        except OSError:
+            pass
+        finally:
             client.close()
 
     def _connect(self) -> smtplib.SMTP:
@@ -551,8 +599,8 @@ class SmtpSession:
         elif self.client is not None:
             try:
                 self.client.rset()
-            except (OSError, smtplib.SMTPException):
-                self.close()
+            except OSError:
+                self.close(polite=False)
         return Attempt("refused", code, f"{_text(reply)} (after {command})")
 
 
