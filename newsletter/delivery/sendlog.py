@@ -29,14 +29,16 @@ Residual windows, stated honestly: a crash in the microseconds between the
 unconfirmed that the server never completed (a reader misses the issue
 unless it is resent); a server that would have refused the message (4xx/5xx
 after the ".") while the client died is likewise reported as unconfirmed,
-not failed. Nothing in this design ever sends a message twice unasked.
+not failed. Short of losing the log itself (below), nothing here sends a
+message twice unasked.
 
 Durability: the log's connection runs with `synchronous=NORMAL` (WAL). A
 commit survives the process being killed (the write is in the operating
 system's cache before COMMIT returns); only a power cut or kernel crash can
-lose the last commits, which turns `sent` rows back into earlier states and
-those messages into repeats on the next run. Three fsyncs per message would
-cap a send at a few hundred messages a second on ordinary disks.
+lose the last commits, which can make the last messages before it look
+unsent (sent again by the next run) or unconfirmed. An fsync per commit,
+two per message, would cap a send at a few hundred messages a second on
+ordinary disks and well below that on network storage.
 """
 
 from __future__ import annotations
