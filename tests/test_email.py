@@ -482,3 +482,19 @@ def test_html_template_words_are_extracted_by_make_messages() -> None:
         options={"extensions": "jinja2.ext.i18n"})}
     assert in_mjml
     assert in_mjml <= extracted, sorted(in_mjml - extracted)
+
+
+def test_a_long_unsubscribe_link_stays_a_plain_header() -> None:
+    """Mail clients offer their unsubscribe button only for a readable URL, never RFC 2047."""
+    from email.message import EmailMessage
+
+    from newsletter.render.email import MESSAGE_POLICY
+
+    url = "https://news.example.org/weekly/unsubscribe?token=" + "a" * 90
+    message = EmailMessage(policy=MESSAGE_POLICY)
+    message["Subject"] = "Ψηφιακή εβδομάδα " * 6
+    message["List-Unsubscribe"] = f"<{url}>"
+    message.set_content("x")
+    lines = message.as_bytes().split(b"\r\n")
+    assert f"List-Unsubscribe: <{url}>".encode() in lines
+    assert all(len(line) <= 78 for line in lines if not line.startswith(b"List-Unsubscribe"))

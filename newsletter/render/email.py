@@ -59,10 +59,30 @@ SUMMARY_LIMITS = (700, 240, 0)
 EXAMPLE_UNSUBSCRIBE_URL = "https://example.org/unsubscribe?token=example"
 """The unsubscribe link of review files, which no subscriber receives."""
 EXAMPLE_RECIPIENT = "reader@example.org"
-MESSAGE_POLICY = email.policy.SMTP.clone(cte_type="7bit")
-"""CRLF lines, RFC 2047 headers, and 7-bit bodies (quoted-printable or base64, whichever
-is shorter), so a message passes any relay, with or without 8BITMIME; MJML's long
-lines are wrapped by the transfer encoding."""
+UNFOLDED_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-id",
+                              "message-id"})
+"""Headers mail clients read as addresses: never RFC 2047-encoded (a long unsubscribe URL
+would otherwise become `=?utf-8?q?=3Chttps...` and lose the client's button)."""
+
+
+class _MessagePolicy(email.policy.EmailPolicy):
+    """The SMTP policy, except that ASCII address-like headers are written as they are."""
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in UNFOLDED_HEADERS and str(value).isascii():
+            return f"{name}: {value}{self.linesep}"
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in UNFOLDED_HEADERS and str(value).isascii():
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+MESSAGE_POLICY = _MessagePolicy(linesep="\r\n", cte_type="7bit")
+"""CRLF lines, RFC 2047 headers (but see UNFOLDED_HEADERS), and 7-bit bodies
+(quoted-printable or base64, whichever is shorter), so a message passes any relay, with
+or without 8BITMIME; MJML's long lines are wrapped by the transfer encoding."""
 TRANSLATED = frozenset({"human", "machine"})
 """Provenances whose text is in the reader's language."""
 
