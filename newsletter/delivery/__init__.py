@@ -6,4 +6,9 @@ status (`pending` until they confirm, `confirmed`, `unsubscribed`).
 `tokens.py` signs the confirmation and unsubscribe links, so a link works
 for its one subscriber and purpose and cannot be forged or edited. Both
 return `Message`s for people, like every stage; the CLI renders them.
+
+`send.py` is the entry point, `send_issue()`: it renders each language once,
+makes every subscriber's message from that (`compose.py`), and sends them
+over one reused connection (`smtp.py`), recording each in the send log
+(`sendlog.py`) around its end of data so a rerun never sends a copy twice.
 """
