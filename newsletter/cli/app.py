@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from newsletter.config import ConfigError, Settings, load_settings
-from newsletter.messages import Message
+from newsletter.messages import Message, msg
+from newsletter.model import normalise_language
 
 
 @dataclass
@@ -46,3 +47,30 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def parse_languages(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+                    ) -> tuple[str, ...]:
+    """Click callback for `--lang el,fr --lang es`: normalised codes, each once."""
+    codes: list[str] = []
+    for part in ",".join(value).split(","):
+        if not part.strip():
+            continue
+        try:
+            codes.append(normalise_language(part.strip()))
+        except ValueError:
+            raise click.BadParameter(
+                ctx.obj.t(msg("{value!r} is not a language code such as 'el' or 'pt-BR'",
+                              value=part.strip()))) from None
+    return tuple(dict.fromkeys(codes))
+
+
+def configured_languages(app: App, settings: Settings, requested: tuple[str, ...]
+                         ) -> tuple[str, ...]:
+    """`requested` if all are configured (a usage error names those that are not), else all."""
+    unknown = [code for code in requested if code not in settings.languages]
+    if unknown:
+        raise click.UsageError(app.t(msg(
+            "not a configured language: {codes} (configured: {configured})",
+            codes=", ".join(unknown), configured=", ".join(settings.languages))))
+    return requested or settings.languages

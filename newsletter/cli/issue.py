@@ -10,14 +10,13 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from newsletter.cli.app import App, pass_app
-from newsletter.cli.localise import _languages
+from newsletter.cli.app import App, configured_languages, parse_languages, pass_app
 from newsletter.messages import msg
 
 
 @click.command("issue")
 @click.argument("week")
-@click.option("--lang", "languages", multiple=True, callback=_languages,
+@click.option("--lang", "languages", multiple=True, callback=parse_languages,
               help="Only these languages (comma-separated or repeated); default: all configured.")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the review files (default: DATA/issues/WEEK).")
@@ -29,11 +28,7 @@ def issue_command(app: App, week: str, languages: tuple[str, ...], out_dir: Path
     from newsletter.render.views import load_items
 
     settings = app.settings()
-    unknown = [code for code in languages if code not in settings.languages]
-    if unknown:
-        raise click.UsageError(app.t(msg(
-            "not a configured language: {codes} (configured: {configured})",
-            codes=", ".join(unknown), configured=", ".join(settings.languages))))
+    languages = configured_languages(app, settings, languages)
     items = load_items(settings)
     try:
         issue = select_issue(settings, week, items)
@@ -47,7 +42,7 @@ def issue_command(app: App, week: str, languages: tuple[str, ...], out_dir: Path
                                      msg("Events"), msg("HTML (KB)"))):
         table.add_column(app.t(heading), justify="right" if index > 1 else "left")
     oversized = []
-    for language in languages or settings.languages:
+    for language in languages:
         rendered = render_issue(settings, issue, language, items)
         write_review_files(rendered, folder, sender=settings.smtp.sender)
         size = len(rendered.html.encode("utf-8"))

@@ -8,29 +8,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from newsletter.cli.app import App, pass_app
+from newsletter.cli.app import App, configured_languages, parse_languages, pass_app
 from newsletter.content import ContentError
 from newsletter.messages import Message, msg
-from newsletter.model import PROVENANCE_KINDS, normalise_language
-
-
-def _languages(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
-               ) -> tuple[str, ...]:
-    codes: list[str] = []
-    for part in ",".join(value).split(","):
-        if not part.strip():
-            continue
-        try:
-            codes.append(normalise_language(part.strip()))
-        except ValueError:
-            raise click.BadParameter(
-                ctx.obj.t(msg("{value!r} is not a language code such as 'el' or 'pt-BR'",
-                              value=part.strip()))) from None
-    return tuple(dict.fromkeys(codes))
+from newsletter.model import PROVENANCE_KINDS
 
 
 @click.command("localise")
-@click.option("--lang", "languages", multiple=True, callback=_languages,
+@click.option("--lang", "languages", multiple=True, callback=parse_languages,
               help="Only these languages (comma-separated or repeated); default: all configured.")
 @click.option("--strict", is_flag=True,
               help="Fail (exit 1) when a language pair has no translation model.")
@@ -40,11 +25,7 @@ def localise_command(app: App, languages: tuple[str, ...], strict: bool) -> None
     from newsletter.localise import stage
 
     settings = app.settings()
-    unknown = [code for code in languages if code not in settings.languages]
-    if unknown:
-        raise click.UsageError(app.t(msg(
-            "not a configured language: {codes} (configured: {configured})",
-            codes=", ".join(unknown), configured=", ".join(settings.languages))))
+    configured_languages(app, settings, languages)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=app.err, transient=True) as progress:
         task = progress.add_task(app.t(msg("Localising")), total=None)
