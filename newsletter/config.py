@@ -203,16 +203,14 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
     defaults = Settings(project_dir=project_dir, config_file=path)
     checker.known_keys("", data, KNOWN_KEYS[""])
 
-    site = checker.table("site", data)
-    checker.known_keys("site", site, KNOWN_KEYS["site"])
-    paths = checker.table("paths", data)
-    checker.known_keys("paths", paths, KNOWN_KEYS["paths"])
+    site = checker.section("site", data)
+    paths = checker.section("paths", data)
 
-    site_name = checker.get("site.name", site, "name", str, defaults.site_name, _non_empty)
-    base_url = checker.get("site.base_url", site, "base_url", str, defaults.base_url, _http_url)
-    source_language = checker.get("site.source_language", site, "source_language", str,
+    site_name = checker.get("site.name", site, str, defaults.site_name, _non_empty)
+    base_url = checker.get("site.base_url", site, str, defaults.base_url, _http_url)
+    source_language = checker.get("site.source_language", site, str,
                                   defaults.source_language, _language)
-    default_timezone = checker.get("site.default_timezone", site, "default_timezone", str,
+    default_timezone = checker.get("site.default_timezone", site, str,
                                    defaults.default_timezone, _timezone)
     languages = _languages(checker, site, defaults.languages)
 
@@ -224,17 +222,16 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
             continue
         checker.known_keys(key, entry, KNOWN_KEYS["organisations.<name>"])
         organisations[name] = Organisation(
-            timezone=checker.get(f"{key}.timezone", entry, "timezone", str, default_timezone,
+            timezone=checker.get(f"{key}.timezone", entry, str, default_timezone,
                                  _timezone),
-            name=checker.get(f"{key}.name", entry, "name", str, "", None),
+            name=checker.get(f"{key}.name", entry, str, "", None),
         )
 
     def folder(key: str, default: Path) -> Path:
-        value = checker.get(f"paths.{key}", paths, key, str, str(default), _non_empty)
+        value = checker.get(f"paths.{key}", paths, str, str(default), _non_empty)
         return (project_dir / value).resolve()
 
-    translation = checker.table("translation", data)
-    checker.known_keys("translation", translation, KNOWN_KEYS["translation"])
+    translation = checker.section("translation", data)
     engines = _engine_list(checker, "translation.engines", translation.get("engines"),
                            defaults.engines)
     engine_pairs: dict[str, tuple[str, ...]] = {}
@@ -244,16 +241,15 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
             checker.problem(key, pair, msg("a language pair such as 'en-es', '*-ca' or 'en-*'"))
             continue
         engine_pairs[_pair(pair) or pair] = _engine_list(checker, key, value, engines)
-    packages = checker.get("translation.argos_packages", translation, "argos_packages", str, "",
+    packages = checker.get("translation.argos_packages", translation, str, "",
                            None)
-    threads = checker.get("translation.threads", translation, "threads", int,
+    threads = checker.get("translation.threads", translation, int,
                           defaults.translation_threads, _non_negative)
 
-    feeds = checker.table("feeds", data)
-    checker.known_keys("feeds", feeds, KNOWN_KEYS["feeds"])
-    feed_max_items = checker.get("feeds.max_items", feeds, "max_items", int,
+    feeds = checker.section("feeds", data)
+    feed_max_items = checker.get("feeds.max_items", feeds, int,
                                  defaults.feed_max_items, _positive)
-    events_past_days = checker.get("feeds.events_past_days", feeds, "events_past_days", int,
+    events_past_days = checker.get("feeds.events_past_days", feeds, int,
                                    defaults.events_past_days, _non_negative)
     feed_filters: dict[str, FeedFilter] = {}
     for name, entry in checker.table("feeds.filtered", feeds).items():
@@ -269,18 +265,16 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
                              None)
         feed_filters[name] = FeedFilter(kinds, sources)
 
-    digest = checker.table("digest", data)
-    checker.known_keys("digest", digest, KNOWN_KEYS["digest"])
-    upcoming = checker.get("digest.upcoming_weeks", digest, "upcoming_weeks", int,
+    digest = checker.section("digest", data)
+    upcoming = checker.get("digest.upcoming_weeks", digest, int,
                            defaults.digest_upcoming_weeks, _non_negative)
     sections = _text_list(checker, "digest.sections", digest.get("sections", []), None)
 
-    smtp_table = checker.table("smtp", data)
-    checker.known_keys("smtp", smtp_table, KNOWN_KEYS["smtp"])
+    smtp_table = checker.section("smtp", data)
     smtp_defaults = SmtpSettings()
 
     def smtp_value(key: str, kind: type, check: Callable[[Any], Any] | None) -> Any:
-        return checker.get(f"smtp.{key}", smtp_table, key, kind, getattr(smtp_defaults, key), check)
+        return checker.get(f"smtp.{key}", smtp_table, kind, getattr(smtp_defaults, key), check)
 
     smtp = SmtpSettings(
         host=smtp_value("host", str, _non_empty), port=smtp_value("port", int, _port),
@@ -292,11 +286,10 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         retries=smtp_value("retries", int, _non_negative),
         timeout=float(smtp_value("timeout", (int, float), _positive_number)),
     )
-    subscribers = checker.table("subscribers", data)
-    checker.known_keys("subscribers", subscribers, KNOWN_KEYS["subscribers"])
-    secret_env = checker.get("subscribers.secret_env", subscribers, "secret_env", str,
+    subscribers = checker.section("subscribers", data)
+    secret_env = checker.get("subscribers.secret_env", subscribers, str,
                              defaults.subscribers_secret_env, _non_empty)
-    confirm_days = checker.get("subscribers.confirm_days", subscribers, "confirm_days", int,
+    confirm_days = checker.get("subscribers.confirm_days", subscribers, int,
                                defaults.confirm_days, _positive)
 
     settings = Settings(
@@ -469,6 +462,12 @@ class _Checker:
                         file=str(self.path), key=full, known=", ".join(sorted(known)))
                 )
 
+    def section(self, key: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A table whose keys are all known (`KNOWN_KEYS[key]`)."""
+        table = self.table(key, data)
+        self.known_keys(key, table, KNOWN_KEYS[key])
+        return table
+
     def table(self, key: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
         """The table at dotted `key`, whose last part is its name in `data`."""
         value = data.get(key.rsplit(".", 1)[-1], {})
@@ -477,8 +476,10 @@ class _Checker:
             return {}
         return value
 
-    def get(self, key: str, table: Mapping[str, Any], name: str, kind: type, default: Any,
-            check: Callable[[Any], Any] | None) -> Any:
+    def get(self, key: str, table: Mapping[str, Any], kind: type | tuple[type, ...],
+            default: Any, check: Callable[[Any], Any] | None) -> Any:
+        """The value of dotted `key` (its last part names it in `table`), checked."""
+        name = key.rsplit(".", 1)[-1]
         if name not in table:
             return default
         value = table[name]
