@@ -134,9 +134,14 @@ def dump_item(item: NewsItem) -> str:
     """The file text of an item: YAML front matter, then the Markdown body."""
     data = item_to_dict(item)
     body = data.pop("body")
+    return dump_front_matter(data, body)
+
+
+def dump_front_matter(data: Mapping[str, Any], body: str) -> str:
+    """`data` as YAML front matter between `---` lines, then `body`."""
     front = yaml.dump(
-        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False,
-        width=10_000,
+        dict(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+        default_flow_style=False, width=10_000,
     )
     return f"{FRONT_MATTER_FENCE}{front}{FRONT_MATTER_FENCE}{body}"
 

@@ -15,17 +15,33 @@ engines, every field it lacks is translated as usual:
     Body in Markdown (optional: an empty body is not an edit).
 
 `source_fingerprint` lets the stage warn when the source changed after the edit.
+
+`save_human_field` is how a tool (the editor preview) writes one field: it
+keeps every other field, records the source version, and refuses to
+overwrite a file someone else changed since the editor opened it.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from newsletter.content import ContentError, item_path, read_text, split_front_matter
+from newsletter.content import (
+    ContentError,
+    atomic_write,
+    dump_front_matter,
+    fingerprint,
+    item_path,
+    read_text,
+    split_front_matter,
+)
 from newsletter.messages import msg
-from newsletter.model import normalise_language
+from newsletter.model import NewsItem, normalise_language
 
 HUMAN_KEYS = frozenset({"language", "title", "lead", "agenda", "links", "source_fingerprint"})
 LISTS = {"agenda": "event.agenda[{index}]", "links": "links[{index}].title"}
@@ -92,3 +108,73 @@ def read_human_edit(content_dir: Path, item_id: str, language: str) -> HumanEdit
     if source_fingerprint is not None and not isinstance(source_fingerprint, str):
         raise ContentError(path, "source_fingerprint", msg("expected text"))
     return HumanEdit(path, language, fields, source_fingerprint)
+
+
+class EditConflict(ValueError):
+    """The editor's file changed since the version the edit was based on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.message = msg("{path}: someone else changed this translation since you opened it; "
+                           "reload it and apply your change again", path=str(path))
+        super().__init__(str(self.message))
+
+
+def edit_version(content_dir: Path, item_id: str, language: str) -> str:
+    """A short hash of the editor's file as stored ('' when there is none), for `save_human_field`."""
+    try:
+        return hashlib.sha256(item_path(content_dir, item_id, language).read_bytes()).hexdigest()[:16]
+    except FileNotFoundError:
+        return ""
+
+
+def save_human_field(content_dir: Path, item: NewsItem, language: str, field_name: str,
+                     text: str, *, based_on: str | None) -> str:
+    """Write one translated field into `content/<id>.<lang>.md`; returns the file's new version.
+
+    `field_name` is a localised field name (`title`, `lead`, `body`, `event.agenda[N]`,
+    `links[N].title`); empty `text` removes the editor's version of that field, so the
+    machine's comes back. `based_on` is the `edit_version` the editor started from:
+    when the file has changed since, `EditConflict` is raised and nothing is written
+    (None skips the check). Check and write happen under a lock, so two editors saving
+    at once cannot both pass the check.
+    """
+    path = item_path(content_dir, item.id, language)
+    content_dir.mkdir(parents=True, exist_ok=True)
+    with (content_dir / ".editors.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if based_on is not None and edit_version(content_dir, item.id, language) != based_on:
+            raise EditConflict(path)
+        data: dict[str, Any] = {}
+        body = ""
+        if path.exists():
+            data, body = split_front_matter(read_text(path), path)
+        data["language"] = language
+        value = text.strip()
+        list_match = re.fullmatch(r"(?:event\.(agenda)|(links))\[(\d+)\](?:\.title)?", field_name)
+        if field_name in ("title", "lead"):
+            if value:
+                data[field_name] = value
+            else:
+                data.pop(field_name, None)
+        elif field_name == "body":
+            body = text if value else ""
+        elif list_match:
+            key = list_match.group(1) or list_match.group(2)
+            index = int(list_match.group(3))
+            entries = list(data.get(key) or [])
+            entries.extend([None] * (index + 1 - len(entries)))
+            entries[index] = value or None
+            while entries and entries[-1] is None:
+                entries.pop()
+            if entries:
+                data[key] = entries
+            else:
+                data.pop(key, None)
+        else:
+            raise ContentError(path, field_name, msg("not a field an editor can translate"))
+        data["source_fingerprint"] = fingerprint(item)
+        ordered = {key: data[key] for key in ("language", "title", "lead", "agenda", "links",
+                                              "source_fingerprint") if key in data}
+        atomic_write(path, dump_front_matter(ordered, body))
+        return edit_version(content_dir, item.id, language)
