@@ -335,3 +335,34 @@ class LocalisedItem:
     def untranslated(self) -> bool:
         """Whether some field is shown in the source language for want of a translation."""
         return any(f.provenance.kind == "missing" for f in self.fields.values())
+
+
+def base_language(code: str) -> str:
+    """The language without script or region (`pt-BR` -> `pt`): models, catalogs and
+    fallbacks are chosen per language."""
+    return code.split("-", 1)[0]
+
+
+def same_language(a: str, b: str) -> bool:
+    """Whether readers of `a` read `b` as their own language (`pt` and `pt-BR` do)."""
+    return base_language(a) == base_language(b)
+
+
+def localisable_texts(item: NewsItem) -> dict[str, str]:
+    """What a reader needs in their own language, by localised field name (`title`, `lead`,
+    `body`, `event.agenda[N]`, `links[N].title`); blank fields are left out."""
+    texts = {"title": item.title, "lead": item.lead, "body": item.body}
+    for index, row in enumerate(item.event.agenda if item.event else ()):
+        texts[f"event.agenda[{index}]"] = row.text
+    for index, link in enumerate(item.links):
+        texts[f"links[{index}].title"] = link.title
+    return {name: text for name, text in texts.items() if text.strip()}
+
+
+def untranslated(item: NewsItem, language: str, source_fingerprint: str) -> LocalisedItem:
+    """`item` for readers of `language` with no translation: its own text, `source` when
+    that is the reader's language, else `missing`."""
+    provenance = Provenance("source" if same_language(item.language, language) else "missing")
+    return LocalisedItem(item.id, language, item.language, source_fingerprint,
+                         {name: LocalisedField(text, provenance)
+                          for name, text in localisable_texts(item).items()})

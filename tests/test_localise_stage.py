@@ -298,3 +298,16 @@ def test_spanish_through_apertium_alongside_greek_through_argos(settings: Settin
     greek = load_localised(localised_path(settings.data_dir, "el", CoR_ID))
     assert {f.provenance.engine for f in greek.fields.values()} == {"argos"}
     assert stage.run(settings).languages["es"].engine_calls == 0
+
+
+def test_a_broken_model_on_disk_is_reported_not_a_crash(settings: Settings, tmp_path: Path
+                                                        ) -> None:
+    broken = tmp_path / "broken-packages"
+    (broken / "translate-en_el-1_0").mkdir(parents=True)
+    (broken / "translate-en_el-1_0" / "metadata.json").write_text("{}", "utf-8")
+    (settings.project_dir / "newsletter.toml").write_text(
+        CONFIG.format(packages=broken), encoding="utf-8")
+    report = stage.run(load_settings(settings.project_dir), ["el"])
+    assert [str(e) for e in report.errors] == [
+        f"{broken / 'translate-en_el-1_0'}: not an Argos package ('from_code')"]
+    assert [(p.source, p.target) for p in report.missing] == [("en", "el")]

@@ -51,6 +51,7 @@ from newsletter.localise.engines.argos import (
 )
 from newsletter.localise.engines.base import EngineError
 from newsletter.messages import Message, msg
+from newsletter.model import base_language
 
 INDEX_VARIABLE = "ARGOS_PACKAGE_INDEX"
 """argostranslate's variable for the index address (a folder URL holding `index.json`)."""
@@ -215,8 +216,8 @@ def child_environment(settings: Settings, environ: Mapping[str, str]) -> dict[st
 
 
 def _code(language: str) -> str:
-    """Argos codes are lower-case base languages (`en`, `pt`, `zt`)."""
-    return language.strip().lower()
+    """Argos codes are lower-case base languages (`en`, `pt`, `zt`): `pt-BR` installs `pt`."""
+    return base_language(language.strip()).lower()
 
 
 def _run_helper(settings: Settings, arguments: list[str],

@@ -36,7 +36,16 @@ from newsletter.localise.memory import EngineVersion, TranslationMemory, segment
 from newsletter.localise.segment import Template, segment_markdown, segment_plain
 from newsletter.localise.store import localised_dir, save_localised
 from newsletter.messages import Message, msg
-from newsletter.model import ItemWarning, LocalisedField, LocalisedItem, NewsItem, Provenance
+from newsletter.model import (
+    ItemWarning,
+    LocalisedField,
+    LocalisedItem,
+    NewsItem,
+    Provenance,
+    localisable_texts,
+    same_language,
+    untranslated,
+)
 
 HUMAN = EngineVersion("human", "")
 """How editors' sentences are stored in the translation memory."""
@@ -155,31 +164,10 @@ def _load_sources(content_dir: Path, report: LocaliseReport) -> list[_Source]:
         except ContentError as error:
             report.errors.append(error)
             continue
-        templates: dict[str, Template] = {"title": segment_plain(item.title)}
-        if item.lead.strip():
-            templates["lead"] = segment_plain(item.lead)
-        if item.body.strip():
-            templates["body"] = segment_markdown(item.body)
-        for index, row in enumerate(item.event.agenda if item.event else ()):
-            templates[f"event.agenda[{index}]"] = segment_plain(row.text)
-        for index, link in enumerate(item.links):
-            if link.title.strip():
-                templates[f"links[{index}].title"] = segment_plain(link.title)
+        templates = {name: (segment_markdown if name == "body" else segment_plain)(text)
+                     for name, text in localisable_texts(item).items()}
         sources.append(_Source(item, path, fingerprint(item), templates))
     return sources
-
-
-def _source_texts(item: NewsItem) -> dict[str, str]:
-    texts = {"title": item.title, "lead": item.lead, "body": item.body}
-    for index, row in enumerate(item.event.agenda if item.event else ()):
-        texts[f"event.agenda[{index}]"] = row.text
-    for index, link in enumerate(item.links):
-        texts[f"links[{index}].title"] = link.title
-    return texts
-
-
-def _same_language(a: str, b: str) -> bool:
-    return a.split("-", 1)[0] == b.split("-", 1)[0]
 
 
 def _localise_language(settings: Settings, language: str, sources: list[_Source],
@@ -190,7 +178,7 @@ def _localise_language(settings: Settings, language: str, sources: list[_Source]
     edits: dict[str, HumanEdit | None] = {}
     by_source_language: dict[str, list[_Source]] = {}
     for source in sources:
-        if _same_language(source.item.language, language):
+        if same_language(source.item.language, language):
             continue
         try:
             edits[source.item.id] = read_human_edit(settings.content_dir, source.item.id, language)
@@ -213,8 +201,8 @@ def _localise_language(settings: Settings, language: str, sources: list[_Source]
         if on_progress:
             on_progress(msg("Writing {language}", language=language), done, total)
         item = source.item
-        if _same_language(item.language, language):
-            localised = _untranslated(source, language, Provenance("source"))
+        if same_language(item.language, language):
+            localised = untranslated(item, language, source.fingerprint)
         elif item.id not in edits:
             continue  # its editor file is broken: the previous output stays
         else:
@@ -255,7 +243,7 @@ def _translate_pair(settings: Settings, source_language: str, language: str, seg
         found[segment_key(segment)] = (text, Provenance("human"))
     remaining = [s for s in segments if s not in human]
 
-    chosen = _choose_engine(settings, source_language, language, engines)
+    chosen = _choose_engine(settings, source_language, language, engines, report)
     if chosen is None:
         if remaining:
             report.missing.append(MissingPair(
@@ -288,32 +276,29 @@ def _translate_pair(settings: Settings, source_language: str, language: str, seg
     return found
 
 
-def _choose_engine(settings: Settings, source: str, target: str, engines: Mapping[str, Engine]
-                   ) -> tuple[Engine, EngineVersion] | None:
-    """The first configured engine with a model for the pair."""
+def _choose_engine(settings: Settings, source: str, target: str, engines: Mapping[str, Engine],
+                   report: LocaliseReport) -> tuple[Engine, EngineVersion] | None:
+    """The first configured engine with a model for the pair; an engine that cannot even
+    start (a broken package on disk) is reported and the next one tried."""
     for name in settings.engines_for(source, target):
         try:
             engine = engines[name]
+            version = engine.model_version(source, target)
         except KeyError:
             continue
-        version = engine.model_version(source, target)
+        except EngineError as error:
+            if error.message not in report.errors:
+                report.errors.append(error.message)
+            continue
         if version is not None:
             return engine, EngineVersion(engine.name, version)
     return None
 
 
-def _untranslated(source: _Source, language: str, provenance: Provenance) -> LocalisedItem:
-    fields = {name: LocalisedField(text, provenance)
-              for name, text in _source_texts(source.item).items()
-              if name in source.templates}
-    return LocalisedItem(source.item.id, language, source.item.language, source.fingerprint,
-                         fields)
-
-
 def _assemble(source: _Source, language: str, edit: HumanEdit | None,
               translations: Mapping[tuple[str, str], tuple[str, Provenance]]) -> LocalisedItem:
     item = source.item
-    texts = _source_texts(item)
+    texts = localisable_texts(item)
     fields: dict[str, LocalisedField] = {}
     warnings: list[ItemWarning] = []
     for name, template in source.templates.items():

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from newsletter.config import Settings
+from newsletter.content import fingerprint
 from newsletter.localise.notices import Notice, reader_notice
-from newsletter.model import LocalisedItem, NewsItem
+from newsletter.model import LocalisedItem, NewsItem, untranslated
 from newsletter.render.html import markdown_to_html
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -112,7 +113,7 @@ def build_views(settings: Settings, language: str, items: Iterable[NewsItem],
     newest = max(own_dates, default=EPOCH)
     views = []
     for item in items:
-        found = localised.get(item.id) or _untranslated(item, language)
+        found = localised.get(item.id) or untranslated(item, language, fingerprint(item))
         agenda = tuple((row.time, found.text(f"event.agenda[{index}]", row.text))
                        for index, row in enumerate(item.event.agenda if item.event else ()))
         links = tuple((link.url, found.text(f"links[{index}].title", link.title))
@@ -137,17 +138,6 @@ def build_views(settings: Settings, language: str, items: Iterable[NewsItem],
         ))
     views.sort(key=lambda v: (v.updated, v.item.id), reverse=True)
     return views
-
-
-def _untranslated(item: NewsItem, language: str) -> LocalisedItem:
-    from newsletter.content import fingerprint
-    from newsletter.model import LocalisedField, Provenance
-
-    same = item.language.split("-")[0] == language.split("-")[0]
-    provenance = Provenance("source" if same else "missing")
-    texts = {"title": item.title, "lead": item.lead, "body": item.body}
-    fields = {name: LocalisedField(text, provenance) for name, text in texts.items() if text}
-    return LocalisedItem(item.id, language, item.language, fingerprint(item), fields)
 
 
 def load_views(settings: Settings, language: str,

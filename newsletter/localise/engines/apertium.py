@@ -48,6 +48,7 @@ from babel.core import Locale, UnknownLocaleError
 
 from newsletter.localise.engines.base import EngineError
 from newsletter.messages import Message, msg
+from newsletter.model import base_language
 
 DEFAULT_DATADIR = Path("/usr/share/apertium")
 """Where Debian's packages put the modes and language data."""
@@ -131,7 +132,7 @@ class ApertiumEngine:
         `ca-ES-valencia` picks `eng-cat_valencia` over `eng-cat`, `en-US` picks
         `spa-eng_US`; a tag without such a subtag only takes the pair's main mode.
         """
-        source_code, target_code = _iso3(_base(source)), _iso3(_base(target))
+        source_code, target_code = _iso3(_lower_base(source)), _iso3(_lower_base(target))
         subtags = {part.lower() for part in target.split("-")[1:]}
         main = None
         for mode in self.modes:
@@ -353,14 +354,15 @@ def _no_mode(source: str, target: str, datadir: Path) -> Message:
 def _english_name(language: str) -> str:
     """`es` -> Spanish, the word Debian's package descriptions use."""
     try:
-        return Locale.parse(_base(language)).get_language_name("en") or language
+        return Locale.parse(_lower_base(language)).get_language_name("en") or language
     except (UnknownLocaleError, ValueError):
         return language
 
 
-def _base(language: str) -> str:
-    return language.split("-", 1)[0].lower()
-
-
 def _iso3(code: str) -> str:
     return ISO_639_3.get(code, code)
+
+
+def _lower_base(language: str) -> str:
+    """Apertium's mode names use lower-case base languages."""
+    return base_language(language).lower()

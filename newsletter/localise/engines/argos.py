@@ -22,6 +22,7 @@ from typing import Any
 
 from newsletter.localise.engines.base import EngineError
 from newsletter.messages import msg
+from newsletter.model import base_language
 
 PIVOT = "en"
 BEAM_SIZE = 4
@@ -179,13 +180,13 @@ class ArgosEngine:
         return None
 
     def model_version(self, source: str, target: str) -> str | None:
-        route = self._route(_base(source), _base(target))
+        route = self._route(base_language(source), base_language(target))
         if route is None:
             return None
         return "+".join(f"{s}-{t}@{self._packages[(s, t)].version}" for s, t in route)
 
     def translate(self, source: str, target: str, segments: Sequence[str]) -> list[str]:
-        route = self._route(_base(source), _base(target))
+        route = self._route(base_language(source), base_language(target))
         if route is None:
             raise EngineError(msg("no Argos model translates {source} to {target}; install one "
                                   "with 'newsletter models install {source} {target}'",
@@ -199,8 +200,3 @@ class ArgosEngine:
             texts = model.translate(texts)
         translated = dict(zip(unique, texts, strict=True))
         return [translated[s] for s in segments]
-
-
-def _base(language: str) -> str:
-    """Argos packages are per base language: `pt-BR` uses the `pt` model."""
-    return language.split("-", 1)[0]
