@@ -381,9 +381,13 @@ def save_item(item: NewsItem, content_dir: Path) -> Path:
 
 def read_text(path: Path) -> str:
     """A content file's text, exactly as stored (no newline translation)."""
+    return decode_text(path.read_bytes(), path)
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """The UTF-8 text of a content file's bytes; `path` names the file in the error."""
     try:
-        with path.open(encoding="utf-8", newline="") as stream:
-            return stream.read()
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ContentError(path, None, msg("the file is not UTF-8 text (byte {position})",
                                            position=error.start)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -35,11 +36,13 @@ def settings(imported: Path, tmp_path: Path) -> Settings:
 def test_fields_are_saved_one_by_one_and_the_others_kept(settings: Settings) -> None:
     item = load_item(item_path(settings.content_dir, CoR_ID))
     content = settings.content_dir
-    version = save_human_field(content, item, "el", "title", "Εργαστήριο", based_on="")
-    version = save_human_field(content, item, "el", "event.agenda[2]", "Πρώτη συνεδρία",
-                               based_on=version)
-    version = save_human_field(content, item, "el", "body", "Κείμενο.\n", based_on=version)
-    assert version == edit_version(content, CoR_ID, "el")
+    first = save_human_field(content, item, "el", "title", "Εργαστήριο", based_on="")
+    second = save_human_field(content, item, "el", "event.agenda[2]", "Πρώτη συνεδρία",
+                              based_on=first)
+    version = save_human_field(content, item, "el", "body", "Κείμενο.\n", based_on=second)
+    stored = item_path(content, CoR_ID, "el").read_bytes()
+    assert len({first, second, version}) == 3
+    assert version == hashlib.sha256(stored).hexdigest()[:16] == edit_version(content, CoR_ID, "el")
     edit = read_human_edit(content, CoR_ID, "el")
     assert edit is not None
     assert dict(edit.fields) == {"title": "Εργαστήριο", "event.agenda[2]": "Πρώτη συνεδρία",

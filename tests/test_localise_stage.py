@@ -50,10 +50,6 @@ class CountingEngine:
         self.calls.append((source, target, list(segments)))
         return self.engine.translate(source, target, segments)
 
-    @property
-    def sentences(self) -> int:
-        return sum(len(segments) for _, _, segments in self.calls)
-
 
 @pytest.fixture(scope="module")
 def packages_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -30,5 +30,8 @@ def test_extraction_finds_code_and_template_messages() -> None:
 def test_the_template_is_up_to_date_with_the_code() -> None:
     with (REPO / "locales" / "messages.pot").open("rb") as stream:
         template = {m.id[0] if isinstance(m.id, tuple) else m.id for m in read_po(stream) if m.id}
-    missing = sorted(extracted_ids() - template)
+    code = extracted_ids()
+    missing = sorted(code - template)
     assert not missing, f"run 'make messages' and translate: {missing[:10]}"
+    unused = sorted(template - code)
+    assert not unused, f"no longer in the code; run 'make messages': {unused[:10]}"

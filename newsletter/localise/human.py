@@ -34,6 +34,7 @@ from typing import Any
 from newsletter.content import (
     ContentError,
     atomic_write,
+    decode_text,
     dump_front_matter,
     fingerprint,
     item_path,
@@ -43,9 +44,14 @@ from newsletter.content import (
 from newsletter.messages import msg
 from newsletter.model import NewsItem, normalise_language
 
-HUMAN_KEYS = frozenset({"language", "title", "lead", "agenda", "links", "source_fingerprint"})
+HUMAN_KEYS = ("language", "title", "lead", "agenda", "links", "source_fingerprint")
+"""The editor's file's fields, in the order they are written."""
 LISTS = {"agenda": "event.agenda[{index}]", "links": "links[{index}].title"}
 """List fields of the editor's file, and the localised field each entry fills."""
+LIST_FIELD = re.compile("|".join(
+    "(?P<{key}>{pattern})".format(key=key, pattern=re.escape(name).replace(r"\{index\}", r"\d+"))
+    for key, name in LISTS.items()))
+"""A localised field name that is an entry of one of LISTS."""
 
 
 @dataclass(frozen=True)
@@ -123,9 +129,13 @@ class EditConflict(ValueError):
 def edit_version(content_dir: Path, item_id: str, language: str) -> str:
     """A short hash of the editor's file as stored ('' when there is none), for `save_human_field`."""
     try:
-        return hashlib.sha256(item_path(content_dir, item_id, language).read_bytes()).hexdigest()[:16]
+        return _version(item_path(content_dir, item_id, language).read_bytes())
     except FileNotFoundError:
         return ""
+
+
+def _version(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def save_human_field(content_dir: Path, item: NewsItem, language: str, field_name: str,
@@ -143,15 +153,19 @@ def save_human_field(content_dir: Path, item: NewsItem, language: str, field_nam
     content_dir.mkdir(parents=True, exist_ok=True)
     with (content_dir / ".editors.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if based_on is not None and edit_version(content_dir, item.id, language) != based_on:
+        try:
+            stored = path.read_bytes()
+        except FileNotFoundError:
+            stored = None
+        if based_on is not None and (_version(stored) if stored is not None else "") != based_on:
             raise EditConflict(path)
         data: dict[str, Any] = {}
         body = ""
-        if path.exists():
-            data, body = split_front_matter(read_text(path), path)
+        if stored is not None:
+            data, body = split_front_matter(decode_text(stored, path), path)
         data["language"] = language
         value = text.strip()
-        list_match = re.fullmatch(r"(?:event\.(agenda)|(links))\[(\d+)\](?:\.title)?", field_name)
+        list_match = LIST_FIELD.fullmatch(field_name)
         if field_name in ("title", "lead"):
             if value:
                 data[field_name] = value
@@ -160,8 +174,8 @@ def save_human_field(content_dir: Path, item: NewsItem, language: str, field_nam
         elif field_name == "body":
             body = text if value else ""
         elif list_match:
-            key = list_match.group(1) or list_match.group(2)
-            index = int(list_match.group(3))
+            key = list_match.lastgroup or ""
+            index = int(re.sub(r"\D", "", field_name))
             entries = list(data.get(key) or [])
             entries.extend([None] * (index + 1 - len(entries)))
             entries[index] = value or None
@@ -174,7 +188,6 @@ def save_human_field(content_dir: Path, item: NewsItem, language: str, field_nam
         else:
             raise ContentError(path, field_name, msg("not a field an editor can translate"))
         data["source_fingerprint"] = fingerprint(item)
-        ordered = {key: data[key] for key in ("language", "title", "lead", "agenda", "links",
-                                              "source_fingerprint") if key in data}
-        atomic_write(path, dump_front_matter(ordered, body))
-        return edit_version(content_dir, item.id, language)
+        written = dump_front_matter({key: data[key] for key in HUMAN_KEYS if key in data}, body)
+        atomic_write(path, written)
+        return _version(written.encode("utf-8"))
