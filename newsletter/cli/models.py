@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.table import Table
 
 from newsletter.cli.app import App, pass_app
+from newsletter.localise.engines.base import EngineError
 from newsletter.messages import Message, msg
 
 if TYPE_CHECKING:  # the stage modules load lazily, per command
@@ -51,7 +52,7 @@ def list_command(app: App, available: bool) -> None:
         if available:
             with _progress(app) as progress:
                 index = models.available(settings, _show_transfers(app, progress))
-    except models.ModelsError as error:
+    except EngineError as error:
         raise click.ClickException(app.t(error.message)) from None
 
     if not available:
@@ -103,7 +104,7 @@ def install_command(app: App, source: str | None, target: str | None,
             with _progress(app) as progress:
                 result = models.install_from_index(settings, source, target,
                                                    _show_transfers(app, progress, label))
-    except models.ModelsError as error:
+    except EngineError as error:
         raise click.ClickException(app.t(error.message)) from None
     app.err.print(app.t(_installed_message(app, result, settings.argos_dir)), soft_wrap=True,
                   markup=False)
@@ -120,7 +121,7 @@ def remove_command(app: App, source: str, target: str) -> None:
     settings = app.settings()
     try:
         removed = models.remove(settings, source, target)
-    except models.ModelsError as error:
+    except EngineError as error:
         raise click.ClickException(app.t(error.message)) from None
     for package in removed:
         app.err.print(app.t(msg("Removed {source} → {target} {version} from {folder}.",

@@ -1,5 +1,7 @@
 """Argos translation models: list, install (from the package index or a file), remove.
 
+Every failure is an `EngineError` whose message says why and what to do.
+
 Packages live in `Settings.argos_dir`, the folder the Argos engine reads.
 Listing, removing and installing a file need no argostranslate at all: the
 engine's own reader and validating installer do it in this process.
@@ -62,14 +64,6 @@ USE_A_FILE = msg("check the network or install a file with "
                  "'newsletter models install --file PATH'")
 
 
-class ModelsError(RuntimeError):
-    """A model operation that failed; the message says why and what to do."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(str(message))
-        self.message = message
-
-
 @dataclass(frozen=True)
 class Transfer:
     """Progress of one download, reported as the bytes arrive."""
@@ -120,10 +114,7 @@ OnTransfer = Callable[[Transfer], None]
 
 def installed(settings: Settings) -> list[ArgosPackage]:
     """The packages in the packages folder, sorted by pair."""
-    try:
-        return installed_packages(settings.argos_dir)
-    except EngineError as error:
-        raise ModelsError(error.message) from None
+    return installed_packages(settings.argos_dir)
 
 
 def available(settings: Settings, on_transfer: OnTransfer | None = None) -> PackageIndex:
@@ -161,15 +152,12 @@ def install_file(settings: Settings, archive: Path) -> Installed:
     packages_dir = settings.argos_dir
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="argos-install-", dir=settings.data_dir) as staging:
-        try:
-            staged = install_package_file(archive, Path(staging))
-        except EngineError as error:
-            raise ModelsError(error.message) from None
+        staged = install_package_file(archive, Path(staging))
         replaced = tuple(p for p in installed(settings)
                          if (p.source, p.target) == (staged.source, staged.target))
         destination = packages_dir / staged.path.name
         if destination.exists() and destination not in {p.path for p in replaced}:
-            raise ModelsError(msg("{path} already exists and holds another package; remove it "
+            raise EngineError(msg("{path} already exists and holds another package; remove it "
                                   "first", path=str(destination)))
         for package in replaced:
             shutil.rmtree(package.path)
@@ -184,7 +172,7 @@ def remove(settings: Settings, source: str, target: str) -> list[ArgosPackage]:
     source, target = _code(source), _code(target)
     found = [p for p in installed(settings) if (p.source, p.target) == (source, target)]
     if not found:
-        raise ModelsError(msg("no Argos model from {source} to {target} is installed in {folder}",
+        raise EngineError(msg("no Argos model from {source} to {target} is installed in {folder}",
                               source=source, target=target, folder=str(settings.argos_dir)))
     for package in found:
         shutil.rmtree(package.path)
@@ -224,7 +212,7 @@ def _run_helper(settings: Settings, arguments: list[str],
                 on_transfer: OnTransfer | None) -> dict[str, Any]:
     """Run the index helper; report its transfers; return its result event or raise."""
     if find_spec("argostranslate") is None:
-        raise ModelsError(msg("the Argos package index needs argostranslate; install it with "
+        raise EngineError(msg("the Argos package index needs argostranslate; install it with "
                               "'pip install argos-translate-lt'"))
     result: dict[str, Any] | None = None
     with tempfile.TemporaryFile() as errors:
@@ -252,11 +240,11 @@ def _run_helper(settings: Settings, arguments: list[str],
         if result is None:
             errors.seek(0)
             lines = errors.read().decode("utf-8", "replace").strip().splitlines()
-            raise ModelsError(msg("the Argos index helper stopped with status {status}: {detail}",
+            raise EngineError(msg("the Argos index helper stopped with status {status}: {detail}",
                                   status=process.returncode,
                                   detail=lines[-1] if lines else "no output"))
     if result["event"] == "error":
-        raise ModelsError(_error_message(result))
+        raise EngineError(_error_message(result))
     return result
 
 
