@@ -28,6 +28,10 @@ class App:
     def t(self, message: Message) -> str:
         return message.render(self.catalog)
 
+    def say(self, message: Message) -> None:
+        """`message` on stderr, in the user's language, as plain text (never read as markup)."""
+        self.err.print(self.t(message), markup=False, soft_wrap=True)
+
     def settings(self) -> Settings:
         try:
             return load_settings(self.project_dir, self.config_file)

@@ -46,19 +46,17 @@ def _render(app: App, today: date) -> None:
             progress.update(task, description=app.t(what), completed=done, total=total)
 
         report = build.run(settings, today=today, on_progress=show)
-    def say(message: Message) -> None:
-        app.err.print(app.t(message), markup=False, soft_wrap=True)
 
     for path in report.written[:LISTED]:
-        say(msg("wrote {path}", path=app.show_path(path)))
+        app.say(msg("wrote {path}", path=app.show_path(path)))
     if len(report.written) > LISTED:
-        say(msg("... and {count} more", count=len(report.written) - LISTED))
+        app.say(msg("... and {count} more", count=len(report.written) - LISTED))
     for path in report.removed:
-        say(msg("removed {path}", path=app.show_path(path)))
+        app.say(msg("removed {path}", path=app.show_path(path)))
     if report.skipped_languages:
-        say(msg("unchanged, not rendered: {languages}",
-                languages=", ".join(report.skipped_languages)))
-    say(msg("{written} files written, {unchanged} unchanged, {removed} removed. Feeds: {feeds}",
-            written=len(report.written), unchanged=report.unchanged,
-            removed=len(report.removed),
-            feeds=app.show_path(settings.feeds_dir / "index.opml")))
+        app.say(msg("unchanged, not rendered: {languages}",
+                    languages=", ".join(report.skipped_languages)))
+    app.say(msg("{written} files written, {unchanged} unchanged, {removed} removed. Feeds: {feeds}",
+                written=len(report.written), unchanged=report.unchanged,
+                removed=len(report.removed),
+                feeds=app.show_path(settings.feeds_dir / "index.opml")))

@@ -67,9 +67,9 @@ def import_command(app: App, paths: tuple[Path, ...], dry_run: bool, as_json: bo
         pages=len(report.pages), failed=len(report.failed_pages), new=report.count("new"),
         updated=report.count("updated"), unchanged=report.count("unchanged"),
         conflicts=report.count("conflict"), warnings=report.warning_count)
-    app.err.print(app.t(summary), soft_wrap=True, markup=False)
+    app.say(summary)
     if dry_run:
-        app.err.print(app.t(msg("Dry run: nothing was written.")))
+        app.say(msg("Dry run: nothing was written."))
     if report.failed_pages or (strict and (report.warning_count or report.count("conflict"))):
         raise SystemExit(1)
 

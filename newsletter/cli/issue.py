@@ -54,9 +54,6 @@ def issue_command(app: App, week: str, languages: tuple[str, ...], out_dir: Path
                       str(len(issue.events)), shown)
     app.out.print(table)
 
-    def say(text: str) -> None:
-        app.err.print(text, markup=False, soft_wrap=True)
-
     if issue.empty:
         until = issue.last_day + timedelta(weeks=settings.digest_upcoming_weeks)
         app.complain(msg("warning"), "yellow", app.t(msg(
@@ -68,5 +65,5 @@ def issue_command(app: App, week: str, languages: tuple[str, ...], out_dir: Path
         app.complain(msg("warning"), "yellow", app.t(msg(
             "the HTML is over {limit} KB in {languages}, so Gmail will clip it; send fewer items",
             limit=CLIP_LIMIT // 1024, languages=", ".join(oversized))))
-    say(app.t(msg("Review files (HTML, text, .eml) in {folder}", folder=app.show_path(folder))))
+    app.say(msg("Review files (HTML, text, .eml) in {folder}", folder=app.show_path(folder)))
 

@@ -9,7 +9,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from newsletter.cli.app import App, configured_languages, parse_languages, pass_app
-from newsletter.content import ContentError
 from newsletter.messages import Message, msg
 from newsletter.model import PROVENANCE_KINDS
 
@@ -25,7 +24,7 @@ def localise_command(app: App, languages: tuple[str, ...], strict: bool) -> None
     from newsletter.localise import stage
 
     settings = app.settings()
-    configured_languages(app, settings, languages)
+    languages = configured_languages(app, settings, languages)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=app.err, transient=True) as progress:
         task = progress.add_task(app.t(msg("Localising")), total=None)
@@ -33,7 +32,7 @@ def localise_command(app: App, languages: tuple[str, ...], strict: bool) -> None
         def show(what: Message, done: int, total: int) -> None:
             progress.update(task, description=app.t(what), completed=done, total=total)
 
-        report = stage.run(settings, languages or None, on_progress=show)
+        report = stage.run(settings, languages, on_progress=show)
 
     table = Table(title=app.t(msg("Localised items")), title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False, collapse_padding=True)
@@ -60,16 +59,14 @@ def localise_command(app: App, languages: tuple[str, ...], strict: bool) -> None
             missing.add_row(pair.source, pair.target, str(pair.items), escape(pair.command))
         app.out.print(missing)
     for error in report.errors:
-        text = error.render(app.catalog) if isinstance(error, ContentError) else app.t(error)
-        app.complain(msg("error"), "red", text)
+        app.complain(msg("error"), "red", error.render(app.catalog))
     for path, warning in report.warnings:
         app.complain(msg("warning"), "yellow",
                      f"{app.show_path(path)}: field '{warning.field}': {app.t(warning.message)}")
     written = sum(r.written for r in report.languages.values())
     calls = sum(r.engine_calls for r in report.languages.values())
-    app.err.print(app.t(msg("{written} files written; {calls} engine calls; {missing} language "
-                            "pairs without a model; {errors} errors.", written=written,
-                            calls=calls, missing=len(report.missing),
-                            errors=len(report.errors))), soft_wrap=True, markup=False)
+    app.say(msg("{written} files written; {calls} engine calls; {missing} language pairs "
+                "without a model; {errors} errors.", written=written, calls=calls,
+                missing=len(report.missing), errors=len(report.errors)))
     if report.errors or (strict and report.missing):
         raise SystemExit(1)

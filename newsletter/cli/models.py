@@ -57,9 +57,8 @@ def list_command(app: App, available: bool) -> None:
 
     if not available:
         if not installed:
-            app.err.print(app.t(msg("No Argos models are installed in {folder}; install one with "
-                                    "'newsletter models install FROM TO'.", folder=folder)),
-                          soft_wrap=True, markup=False)
+            app.say(msg("No Argos models are installed in {folder}; install one with "
+                        "'newsletter models install FROM TO'.", folder=folder))
             return
         table = _table(app, msg("Argos models in {folder}", folder=folder), msg("Folder"))
         for package in installed:
@@ -106,8 +105,7 @@ def install_command(app: App, source: str | None, target: str | None,
                                                    _show_transfers(app, progress, label))
     except EngineError as error:
         raise click.ClickException(app.t(error.message)) from None
-    app.err.print(app.t(_installed_message(app, result, settings.argos_dir)), soft_wrap=True,
-                  markup=False)
+    app.say(_installed_message(app, result, settings.argos_dir))
 
 
 @models_group.command("remove")
@@ -124,11 +122,9 @@ def remove_command(app: App, source: str, target: str) -> None:
     except EngineError as error:
         raise click.ClickException(app.t(error.message)) from None
     for package in removed:
-        app.err.print(app.t(msg("Removed {source} → {target} {version} from {folder}.",
-                                source=package.source, target=package.target,
-                                version=package.version,
-                                folder=app.show_path(settings.argos_dir))),
-                      soft_wrap=True, markup=False)
+        app.say(msg("Removed {source} → {target} {version} from {folder}.",
+                    source=package.source, target=package.target, version=package.version,
+                    folder=app.show_path(settings.argos_dir)))
 
 
 def _installed_message(app: App, result: Installed, packages_dir: Path) -> Message:

@@ -63,9 +63,8 @@ def send_command(app: App, week: str, dry_run_dir: Path | None, limit: int | Non
             report, stopped = error.report, error
 
     if report.empty:
-        app.err.print(app.t(msg(
-            "The digest of {week} has no news and no events; nothing was sent (--force sends "
-            "it anyway).", week=report.issue)), markup=False, soft_wrap=True)
+        app.say(msg("The digest of {week} has no news and no events; nothing was sent (--force "
+                    "sends it anyway).", week=report.issue))
         return
     if stopped is None or any(counts.total for counts in report.languages.values()):
         _summary(app, report)
@@ -106,9 +105,7 @@ def _summary(app: App, report: SendReport) -> None:
             "the program stopped; probably delivered, so not sent again (--resend-unconfirmed "
             "sends it again)", address=address)))
     if dry_run:
-        app.err.print(app.t(msg("Messages written to {folder}; nothing was sent.",
-                                folder=app.show_path(report.dry_run_dir))),
-                      markup=False, soft_wrap=True)
+        app.say(msg("Messages written to {folder}; nothing was sent.",
+                    folder=app.show_path(report.dry_run_dir)))
     if report.held_back:
-        app.err.print(app.t(msg("{count} messages left for a later run (--limit).",
-                                count=report.held_back)), markup=False, soft_wrap=True)
+        app.say(msg("{count} messages left for a later run (--limit).", count=report.held_back))
