@@ -348,11 +348,13 @@ class _FieldReader:
             ) from None
 
 
-def atomic_write(path: Path, text: str | bytes, *, durable: bool = True) -> None:
+def atomic_write(path: Path, text: str | bytes, *, durable: bool = True,
+                 mode: int = 0o644) -> None:
     """Replace `path` with `text` so readers see the old file or the new one, never half.
 
-    The file is readable by others (0644), like one written by an editor or
-    served by a web server; a temporary file alone would be private. `durable`
+    The file gets the permissions `mode`: by default readable by others (0644),
+    like one written by an editor or served by a web server (a temporary file
+    alone would be private); 0o600 for one only its owner may read. `durable`
     syncs the data to disk before the rename; output that a rebuild recreates
     (feeds, pages) skips it, since a sync per file dominates a large build.
     """
@@ -365,7 +367,7 @@ def atomic_write(path: Path, text: str | bytes, *, durable: bool = True) -> None
             stream.flush()
             if durable:
                 os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -8,12 +8,9 @@ for the person at the terminal.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich import box
@@ -25,11 +22,28 @@ from newsletter.config import Settings
 from newsletter.messages import Message, msg, msg_plural
 
 if TYPE_CHECKING:  # the delivery modules load lazily, per command
-    from newsletter.delivery.subscribers import Subscriber, SubscriberStore
+    from newsletter.delivery.subscribers import Subscriber
 
-STATUS_CHOICES = ("pending", "confirmed", "unsubscribed")
 STATUS_LABELS = {"pending": msg("pending"), "confirmed": msg("confirmed"),
                  "unsubscribed": msg("unsubscribed")}
+
+
+class _StatusChoice(click.Choice[str]):
+    """`--status`: one of `delivery.subscribers.STATUSES`, read when the option is shown
+    or used, so that module still loads with its command and not with every command."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> Sequence[str]:
+        from newsletter.delivery.subscribers import STATUSES
+
+        return STATUSES
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        """Ignores what `click.Choice.__init__` sets: the statuses come from `STATUSES`."""
 
 
 @click.group("subscribers")
@@ -47,7 +61,7 @@ def subscribers_group() -> None:
 @pass_app
 def add_command(app: App, email: str, language: str, confirmed: bool) -> None:
     """Add one subscriber, or change the language or status of one already listed."""
-    from newsletter.delivery.subscribers import SubscriberError, normalise_email
+    from newsletter.delivery.subscribers import SubscriberError, SubscriberStore, normalise_email
 
     settings = app.settings()
     try:
@@ -55,7 +69,7 @@ def add_command(app: App, email: str, language: str, confirmed: bool) -> None:
     except SubscriberError as error:
         raise click.BadParameter(app.t(error.message), param_hint="EMAIL") from None
     code = _configured_language(app, settings, language)
-    with _store(settings) as store:
+    with SubscriberStore.open(settings.subscribers_db) as store:
         before = store.get(address)
         subscriber = store.add(address, code, status="confirmed" if confirmed else "pending")
     details = {"email": subscriber.email, "language": subscriber.language,
@@ -66,10 +80,9 @@ def add_command(app: App, email: str, language: str, confirmed: bool) -> None:
         said = msg("{email} is already listed ({language}, {status}); nothing changed.", **details)
     else:
         said = msg("Updated {email}: {language}, {status}.", **details)
-    app.err.print(app.t(said), soft_wrap=True, markup=False)
+    app.say(said)
     if not confirmed and before is not None and before.status == "confirmed":
-        app.err.print(app.t(msg("They had confirmed already, so they stay confirmed.")),
-                      soft_wrap=True, markup=False)
+        app.say(msg("They had confirmed already, so they stay confirmed."))
 
 
 @subscribers_group.command("import")
@@ -77,11 +90,11 @@ def add_command(app: App, email: str, language: str, confirmed: bool) -> None:
 @pass_app
 def import_command(app: App, file: Path) -> None:
     """Add or update everyone in a CSV file with email,language[,status] columns."""
-    from newsletter.delivery.subscribers import CsvError
+    from newsletter.delivery.subscribers import CsvError, SubscriberStore
 
     settings = app.settings()
     try:
-        with _store(settings) as store:
+        with SubscriberStore.open(settings.subscribers_db) as store:
             result = store.import_csv(file, settings.languages)
     except CsvError as error:
         raise click.ClickException(app.t(error.message)) from None
@@ -91,23 +104,22 @@ def import_command(app: App, file: Path) -> None:
     for line, problem in result.problems:
         app.complain(msg("error"), "red", f"{where}:{line}: {app.t(problem)}")
     bad_rows = len({line for line, _ in result.problems})
-    app.err.print(app.t(msg(
-        "{added} added, {updated} updated, {unchanged} unchanged; {problems}",
-        added=result.added, updated=result.updated, unchanged=result.unchanged,
-        problems=msg_plural("{count} row with problems, not imported.",
-                            "{count} rows with problems, not imported.", bad_rows))),
-        soft_wrap=True, markup=False)
+    app.say(msg("{added} added, {updated} updated, {unchanged} unchanged; {problems}",
+                added=result.added, updated=result.updated, unchanged=result.unchanged,
+                problems=msg_plural("{count} row with problems, not imported.",
+                                    "{count} rows with problems, not imported.", bad_rows)))
     if bad_rows:
         raise SystemExit(1)
 
 
 @subscribers_group.command("list")
-@click.option("--status", type=click.Choice(STATUS_CHOICES), default=None,
+@click.option("--status", type=_StatusChoice(), default=None,
               help="Only subscribers with this status.")
 @click.option("--lang", "language", default=None, help="Only subscribers reading this language.")
 @pass_app
 def list_command(app: App, status: str | None, language: str | None) -> None:
     """Show the subscribers as a table, oldest first."""
+    from newsletter.delivery.subscribers import SubscriberStore
     from newsletter.model import normalise_language
 
     settings = app.settings()
@@ -118,12 +130,11 @@ def list_command(app: App, status: str | None, language: str | None) -> None:
             raise click.BadParameter(app.t(msg(
                 "{value!r} is not a language code such as 'el' or 'pt-BR'", value=language)),
                 param_hint="'--lang'") from None
-    with _store(settings) as store:
+    with SubscriberStore.open(settings.subscribers_db) as store:
         subscribers = store.list(status=status, language=language)  # type: ignore[arg-type]
     if subscribers:
         app.out.print(_table(app, subscribers))
-    app.err.print(app.t(msg_plural("{count} subscriber.", "{count} subscribers.",
-                                   len(subscribers))), soft_wrap=True, markup=False)
+    app.say(msg_plural("{count} subscriber.", "{count} subscribers.", len(subscribers)))
 
 
 @subscribers_group.command("remove")
@@ -131,14 +142,15 @@ def list_command(app: App, status: str | None, language: str | None) -> None:
 @pass_app
 def remove_command(app: App, email: str) -> None:
     """Delete a subscriber and everything stored about them (unlike unsubscribing)."""
+    from newsletter.delivery.subscribers import SubscriberStore
+
     settings = app.settings()
-    with _store(settings) as store:
+    with SubscriberStore.open(settings.subscribers_db) as store:
         removed = store.remove(email)
     if not removed:
         raise click.ClickException(app.t(msg("no subscriber has the address {email}",
                                              email=email.strip())))
-    app.err.print(app.t(msg("Removed {email}.", email=email.strip())), soft_wrap=True,
-                  markup=False)
+    app.say(msg("Removed {email}.", email=email.strip()))
 
 
 @subscribers_group.command("export")
@@ -146,45 +158,36 @@ def remove_command(app: App, email: str) -> None:
 @pass_app
 def export_command(app: App, file: Path | None) -> None:
     """Write every subscriber as CSV (email,language,status) to FILE, or to standard output."""
+    from newsletter.content import atomic_write
+    from newsletter.delivery.subscribers import SubscriberStore
+
     settings = app.settings()
     buffer = io.StringIO()
-    with _store(settings) as store:
+    with SubscriberStore.open(settings.subscribers_db) as store:
         count = store.export_csv(buffer)
     if file is None or str(file) == "-":
         click.echo(buffer.getvalue(), nl=False)
         return
-    _write_private(file, buffer.getvalue())
-    app.err.print(app.t(msg_plural("Exported {count} subscriber to {file}.",
-                                   "Exported {count} subscribers to {file}.", count,
-                                   file=app.show_path(file))), soft_wrap=True, markup=False)
+    atomic_write(file, buffer.getvalue(), mode=0o600)  # it lists people: for its owner only
+    app.say(msg_plural("Exported {count} subscriber to {file}.",
+                       "Exported {count} subscribers to {file}.", count,
+                       file=app.show_path(file)))
 
 
 def _configured_language(app: App, settings: Settings, requested: str) -> str:
     """The configured language for `requested`, saying so when it had to fall back."""
-    from newsletter.delivery.subscribers import SubscriberError, resolve_language
-    from newsletter.model import normalise_language
+    from newsletter.delivery.subscribers import SubscriberError, resolve_language_with_fallback
 
     try:
-        code = resolve_language(requested, settings.languages)
+        code, fell_back = resolve_language_with_fallback(requested, settings.languages)
     except SubscriberError as error:
         raise click.BadParameter(app.t(error.message), param_hint="'--lang'") from None
-    if code != normalise_language(requested.strip()):
+    if fell_back:
         app.complain(msg("note"), "cyan", app.t(msg(
             "{requested} is not a configured language (configured: {configured}); using "
             "{language}", requested=requested, configured=", ".join(settings.languages),
             language=code)))
     return code
-
-
-@contextmanager
-def _store(settings: Settings) -> Iterator[SubscriberStore]:
-    from newsletter.delivery.subscribers import SubscriberStore
-
-    store = SubscriberStore.open(settings.subscribers_db)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _table(app: App, subscribers: list[Subscriber]) -> Table:
@@ -203,18 +206,3 @@ def _table(app: App, subscribers: list[Subscriber]) -> Table:
                       app.t(STATUS_LABELS[subscriber.status]), subscriber.created_at[:10],
                       subscriber.updated_at[:10])
     return table
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Replace `path` atomically with a file only its owner can read: it lists people."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".newsletter-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

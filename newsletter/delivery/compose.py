@@ -17,10 +17,9 @@ from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import format_datetime
 from io import BytesIO
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from newsletter.render.email import RenderedIssue
+from newsletter.render import email as render_email
+from newsletter.render.email import RenderedIssue, personalise
 
 
 def flatten(message: EmailMessage, *, international: bool = False) -> bytes:
@@ -74,10 +73,11 @@ class MessageTemplate:
 
     @classmethod
     def make(cls, rendered: RenderedIssue, sender: str) -> MessageTemplate | None:
-        from newsletter.render.email import build_message
-
-        message = build_message(rendered, sender=sender, recipient=cls.RECIPIENT,
-                                unsubscribe_url=cls.URL, message_id=cls.MESSAGE_ID)
+        # Looked up in its module on each call, so a replaced `build_message` is the one
+        # the template is checked against (the tests replace it).
+        message = render_email.build_message(rendered, sender=sender, recipient=cls.RECIPIENT,
+                                             unsubscribe_url=cls.URL,
+                                             message_id=cls.MESSAGE_ID)
         data = flatten(message)
         boundary, date = message.get_boundary(), message["Date"]
         parts = list(message.iter_parts()) if message.is_multipart() else []
@@ -118,8 +118,6 @@ class MessageTemplate:
     def fill(self, recipient: str, unsubscribe_url: str, message_id: str, *,
              date: str | None = None) -> bytes | None:
         """One subscriber's message, or None when only `build_message` can make it."""
-        from newsletter.render.email import personalise
-
         if not _SIMPLE_ADDRESS.fullmatch(recipient) or not _SIMPLE_URL.fullmatch(unsubscribe_url):
             return None
         html, text = personalise(self.rendered, unsubscribe_url)

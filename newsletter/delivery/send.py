@@ -29,17 +29,20 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from newsletter.config import Settings
+from newsletter.content import atomic_write
 from newsletter.delivery.compose import MessageTemplate, flatten
+from newsletter.delivery.sendlog import SendLog, message_id, sender_domain
 from newsletter.delivery.smtp import Pacer, SendError, SmtpSession, smtp_password
+from newsletter.delivery.subscribers import Subscriber, SubscriberError, SubscriberStore
+from newsletter.delivery.tokens import load_secret, unsubscribe_url
+from newsletter.digest import DigestError, select_issue
 from newsletter.messages import msg
-
-if TYPE_CHECKING:
-    from newsletter.delivery.sendlog import SendLog
-    from newsletter.delivery.subscribers import Subscriber
-    from newsletter.render.email import RenderedIssue
+from newsletter.render import email as render_email
+from newsletter.render.email import RenderedIssue, render_issue
+from newsletter.render.views import load_items
 
 BASE_DELAY = 1.0
 """Seconds before the first retry of a temporary failure; doubled for each next one."""
@@ -116,32 +119,26 @@ def send_issue(settings: Settings, week: str, *, limit: int | None = None,
     `base_delay` and `sleep` set the pauses between retries (tests shorten
     them). Raises `SendError`.
     """
-    from newsletter.delivery.sendlog import SendLog
-    from newsletter.delivery.subscribers import SubscriberError, SubscriberStore
-    from newsletter.delivery.tokens import load_secret
-    from newsletter.digest import DigestError, select_issue
-    from newsletter.render.email import render_issue
-    from newsletter.render.views import load_items
-
     started = time.perf_counter()
     items = load_items(settings)
     try:
         issue = select_issue(settings, week, items)
-        secret = None if issue.empty and not force else load_secret(settings, environ)
-    except (DigestError, SubscriberError) as error:
+    except DigestError as error:
         raise SendError(error.message) from None
     report = SendReport(issue=issue.week, dry_run_dir=dry_run_dir)
-    if secret is None:
+    if issue.empty and not force:
         report.empty = True
         return report
-    password = None if dry_run_dir else smtp_password(settings.smtp, environ)
-    store = SubscriberStore.open(settings.subscribers_db)
     try:
-        subscribers = sorted(store.confirmed(), key=lambda subscriber: subscriber.id)
-    finally:
-        store.close()
+        secret = load_secret(settings, environ)
+    except SubscriberError as error:
+        raise SendError(error.message) from None
+    password = None if dry_run_dir else smtp_password(settings.smtp, environ)
+    with SubscriberStore.open(settings.subscribers_db) as store:
+        subscribers = store.confirmed()  # by id
     languages = sorted({subscriber.language for subscriber in subscribers})
-    composer = _Composer(settings, issue.week, secret,
+    domain = sender_domain(settings.smtp.sender)
+    composer = _Composer(settings, secret,
                          {language: render_issue(settings, issue, language, items)
                           for language in languages})
     for language in languages:
@@ -150,13 +147,12 @@ def send_issue(settings: Settings, week: str, *, limit: int | None = None,
 
     started = time.perf_counter()
     if dry_run_dir is not None:
-        from newsletter.content import atomic_write
-
         chosen = subscribers[:limit] if limit is not None else subscribers
         report.held_back = len(subscribers) - len(chosen)
         for done, subscriber in enumerate(chosen, 1):
+            mid = message_id(issue.week, subscriber.id, domain)
             atomic_write(dry_run_dir / f"{subscriber.id}.{subscriber.language}.eml",
-                         composer.message(subscriber), durable=False)
+                         composer.message(subscriber, mid), durable=False)
             report.counts(subscriber.language).sent += 1
             if on_progress:
                 on_progress(done, len(chosen))
@@ -182,7 +178,8 @@ def send_issue(settings: Settings, week: str, *, limit: int | None = None,
             todo = todo[:limit] if limit is not None else todo
             delivery = _Delivery(settings, issue.week, session, log, report, base_delay, sleep)
             for done, subscriber in enumerate(todo, 1):
-                delivery.deliver(subscriber, composer.message(subscriber))
+                mid = message_id(issue.week, subscriber.id, domain)
+                delivery.deliver(subscriber, mid, composer.message(subscriber, mid))
                 if on_progress:
                     on_progress(done, len(todo))
     except SendError as error:
@@ -201,26 +198,23 @@ def send_issue(settings: Settings, week: str, *, limit: int | None = None,
 class _Composer:
     """Each subscriber's message from their language's rendered issue."""
 
-    def __init__(self, settings: Settings, week: str, secret: bytes,
+    def __init__(self, settings: Settings, secret: bytes,
                  rendered: dict[str, RenderedIssue]) -> None:
-        self.settings, self.week, self.secret, self.rendered = settings, week, secret, rendered
+        self.settings, self.secret, self.rendered = settings, secret, rendered
         self.templates = {language: MessageTemplate.make(issue, settings.smtp.sender)
                           for language, issue in rendered.items()}
 
-    def message(self, subscriber: Subscriber) -> bytes:
-        """The flattened message: from the template, else built whole by `build_message`."""
-        from newsletter.delivery.sendlog import message_id
-        from newsletter.delivery.tokens import unsubscribe_url
-        from newsletter.render.email import build_message
-
+    def message(self, subscriber: Subscriber, mid: str) -> bytes:
+        """The flattened message with Message-ID `mid`: from the template, else built whole
+        by `build_message` (looked up in its module on each call, as `MessageTemplate.make`
+        does, so a replaced one is used)."""
         url = unsubscribe_url(self.settings, self.secret, subscriber.id)
-        mid = message_id(self.week, subscriber.id, self.settings.smtp.sender)
         template = self.templates[subscriber.language]
         data = template.fill(subscriber.email, url, mid) if template else None
         if data is None:
-            message = build_message(self.rendered[subscriber.language],
-                                    sender=self.settings.smtp.sender, recipient=subscriber.email,
-                                    unsubscribe_url=url, message_id=mid)
+            message = render_email.build_message(
+                self.rendered[subscriber.language], sender=self.settings.smtp.sender,
+                recipient=subscriber.email, unsubscribe_url=url, message_id=mid)
             data = flatten(message, international=not subscriber.email.isascii())
         return data
 
@@ -234,16 +228,14 @@ class _Delivery:
         self.report, self.base_delay, self.sleep = report, base_delay, sleep
         self.pacer = Pacer(settings.smtp.rate_per_second, sleep)
 
-    def deliver(self, subscriber: Subscriber, data: bytes) -> None:
-        from newsletter.delivery.sendlog import message_id
-
+    def deliver(self, subscriber: Subscriber, mid: str, data: bytes) -> None:
+        """Hand `data`, the message with Message-ID `mid`, to the server for `subscriber`."""
         smtp, week = self.settings.smtp, self.week
-        mid = message_id(week, subscriber.id, smtp.sender)
         counts = self.report.counts(subscriber.language)
         for attempt in range(smtp.retries + 1):
             self.pacer.wait()
             result = self.session.attempt(
-                smtp.sender, subscriber.email, data, not subscriber.email.isascii(),
+                subscriber.email, data, not subscriber.email.isascii(),
                 before_end=lambda: self.log.sending(week, subscriber.id, mid))
             if result.kind == "sent":
                 self.log.sent(week, subscriber.id)

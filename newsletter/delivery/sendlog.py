@@ -51,10 +51,6 @@ from pathlib import Path
 from newsletter.db import Migration, connect, migrate, transaction
 from newsletter.delivery import subscribers
 
-STATUSES = ("sending", "sent", "failed")
-"""`sending`: the end of data may have reached the server; `sent`: it answered 250;
-`failed`: it refused the message, or temporary failures outlasted the retries."""
-
 MIGRATIONS = (
     Migration("sendlog-0001-sends", (
         """CREATE TABLE sends (
@@ -80,7 +76,8 @@ class SendRecord:
     """What the log knows about one subscriber's copy of one issue."""
 
     status: str
-    """One of `STATUSES`."""
+    """`sending`: the end of data may have reached the server; `sent`: it answered 250;
+    `failed`: it refused the message, or temporary failures outlasted the retries."""
     message_id: str
     """The Message-ID it was (or is being) sent with; the same on every attempt."""
     attempts: int
@@ -89,16 +86,21 @@ class SendRecord:
     """The server's last refusal (`550 5.1.1 ...`), empty when none."""
 
 
-def message_id(issue: str, subscriber_id: int, sender: str) -> str:
+def message_id(issue: str, subscriber_id: int, domain: str) -> str:
     """`<digest.2021-W24.42@example.org>`: the same for every attempt of one copy.
 
     Deterministic, so a resent copy carries the Message-ID of the first and a
     receiving system that deduplicates on it shows one. The domain is the
-    sender's, as RFC 5322 suggests, so IDs of different senders never meet.
+    sender's (`sender_domain`), as RFC 5322 suggests, so IDs of different
+    senders never meet.
     """
-    address = parseaddr(sender)[1]
-    domain = address.rpartition("@")[2] or "localhost"
     return f"<digest.{issue}.{subscriber_id}@{domain}>"
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of the address in `sender` (`Digest <digest@example.org>` -> `example.org`),
+    `localhost` when it has none; read once per run, for every `message_id`."""
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
 
 
 class SendLog:

@@ -14,24 +14,23 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from newsletter.config import SmtpSettings
 from newsletter.messages import Message, msg
 
 if TYPE_CHECKING:
-    pass
+    from newsletter.delivery.send import SendReport
 
 
 class SendError(Exception):
     """The run cannot go on (no digest, no secret, no password, no server); `message`
-    says why, `report` (a `SendReport`) what was done before it stopped."""
+    says why, `report` what was done before it stopped (None when nothing was)."""
 
-    def __init__(self, message: Message, report: Any = None) -> None:
+    def __init__(self, message: Message, report: SendReport | None = None) -> None:
         super().__init__(message.render())
         self.message = message
         self.report = report
-
 
 
 def smtp_password(smtp: SmtpSettings, environ: Mapping[str, str]) -> str | None:
@@ -96,17 +95,20 @@ class SmtpSession:
         self.smtp = smtp
         self.password = password
         self.client: smtplib.SMTP | None = None
+        self.envelope_sender = parseaddr(smtp.sender)[1]
+        """The bare address of `smtp.sender`, for MAIL FROM."""
 
-    def attempt(self, sender: str, recipient: str, data: bytes, international: bool, *,
+    def attempt(self, recipient: str, data: bytes, international: bool, *,
                 before_end: Callable[[], None]) -> Attempt:
-        """Try once to hand `data` (a flattened message) to the server for `recipient`."""
+        """Try once to hand `data` (a flattened message) from `smtp.sender` to the server
+        for `recipient`."""
         end_sent = False
         try:
             client = self.client or self._connect()
             options = self._mail_options(client, data, international)
             if isinstance(options, Attempt):
                 return options
-            code, reply = client.mail(parseaddr(sender)[1], options)
+            code, reply = client.mail(self.envelope_sender, options)
             if code != 250:
                 return self._refused(code, reply, "MAIL FROM")
             code, reply = client.rcpt(recipient)

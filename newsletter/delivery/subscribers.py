@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TextIO, get_args
+from typing import Literal, TextIO, TypeVar, get_args
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -129,22 +129,25 @@ def resolve_language(requested: str, configured: Sequence[str]) -> str:
     first by convention). Raises `SubscriberError` when `requested` is not a
     language code at all, since falling back from a typo would hide it.
     """
-    try:
-        code = normalise_language(requested.strip())
-    except ValueError:
-        raise SubscriberError(msg("{value!r} is not a language code such as 'el' or 'pt-BR'",
-                                  value=requested), "language") from None
+    return resolve_language_with_fallback(requested, configured)[0]
+
+
+def resolve_language_with_fallback(requested: str, configured: Sequence[str]
+                                   ) -> tuple[str, bool]:
+    """`resolve_language`, and whether it fell back: False when the configured language
+    is `requested` itself (normalised: `pt_br` is `pt-BR`)."""
+    code = _language_code(requested)
     if not configured:
         raise SubscriberError(msg("no languages are configured (site.languages)"), "language")
     parts = code.split("-")
     candidates = ["-".join(parts[:n]) for n in range(len(parts), 0, -1)]
     for candidate in candidates:
         if candidate in configured:
-            return candidate
+            return candidate, candidate != code
     for language in configured:
         if language.split("-")[0] == parts[0]:
-            return language
-    return configured[0]
+            return language, language != code
+    return configured[0], configured[0] != code
 
 
 def check_status(status: str) -> Status:
@@ -176,6 +179,12 @@ class SubscriberStore:
     def close(self) -> None:
         self.connection.close()
 
+    def __enter__(self) -> SubscriberStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def add(self, email: str, language: str, *, status: Status = "pending") -> Subscriber:
         """Add a subscriber, or update the one with this address.
 
@@ -187,7 +196,7 @@ class SubscriberStore:
         """
         address, code, wanted = self._checked(email, language, status)
         with transaction(self.connection):
-            subscriber, _ = self._upsert(address, code, wanted)
+            subscriber, _ = self._upsert(address, code, wanted, self._current(address))
         return subscriber
 
     def get(self, email: str) -> Subscriber | None:
@@ -273,8 +282,8 @@ class SubscriberStore:
             values = dict(zip(header, fields, strict=False))
             problems_before = len(result.problems)
             address = _row_value(result, line, values, "email", normalise_email)
-            language = _row_value(result, line, values, "language",
-                                  lambda text: resolve_language(text, configured))
+            resolved = _row_value(result, line, values, "language",
+                                  lambda text: resolve_language_with_fallback(text, configured))
             status: Status = "pending"
             try:
                 status = check_status(values.get("status", "").strip().lower() or "pending")
@@ -287,12 +296,12 @@ class SubscriberStore:
                                                       address=address, line=first)))
             if len(result.problems) > problems_before:
                 continue
-            assert address is not None and language is not None
-            requested = values["language"].strip()
-            if language != _normalised_or_none(requested):
+            assert address is not None and resolved is not None
+            language, fell_back = resolved
+            if fell_back:
                 result.notes.append((line, msg(
                     "language {requested} is not configured; subscribed in {language}",
-                    requested=requested, language=language)))
+                    requested=values["language"].strip(), language=language)))
             good.append((line, address, language, status))
 
         with transaction(self.connection):
@@ -304,7 +313,7 @@ class SubscriberStore:
                         "{address} has unsubscribed and stays unsubscribed; to subscribe them "
                         "again, use 'newsletter subscribers add'", address=current.email)))
                     status = "unsubscribed"
-                _, outcome = self._upsert(address, language, status)
+                _, outcome = self._upsert(address, language, status, current)
                 if outcome == "added":
                     result.added += 1
                 elif outcome == "updated":
@@ -330,23 +339,17 @@ class SubscriberStore:
 
     @staticmethod
     def _checked(email: str, language: str, status: str) -> tuple[str, str, Status]:
-        address = normalise_email(email)
-        try:
-            code = normalise_language(language.strip())
-        except ValueError:
-            raise SubscriberError(msg("{value!r} is not a language code such as 'el' or "
-                                      "'pt-BR'", value=language), "language") from None
-        return address, code, check_status(status)
+        return normalise_email(email), _language_code(language), check_status(status)
 
     def _current(self, address: str) -> Subscriber | None:
         row = self.connection.execute(f"SELECT {_FIELDS} FROM subscribers WHERE email = ?",
                                       (address,)).fetchone()
         return _subscriber(row) if row else None
 
-    def _upsert(self, address: str, language: str, status: Status
+    def _upsert(self, address: str, language: str, status: Status, current: Subscriber | None
                 ) -> tuple[Subscriber, Outcome]:
-        """Insert or update inside the caller's transaction."""
-        current = self._current(address)
+        """Insert or update inside the caller's transaction; `current` is the stored row for
+        `address` (`_current`), read in that transaction."""
         now = self._now()
         if current is None:
             cursor = self.connection.execute(
@@ -380,15 +383,20 @@ def _lookup_key(email: str) -> str:
         return email.strip()
 
 
-def _normalised_or_none(code: str) -> str | None:
+def _language_code(text: str) -> str:
+    """`text` as a normalised language code (outer spaces dropped); else `SubscriberError`."""
     try:
-        return normalise_language(code)
+        return normalise_language(text.strip())
     except ValueError:
-        return None
+        raise SubscriberError(msg("{value!r} is not a language code such as 'el' or 'pt-BR'",
+                                  value=text), "language") from None
+
+
+_Checked = TypeVar("_Checked")
 
 
 def _row_value(result: CsvImport, line: int, values: dict[str, str], column: str,
-               check: Callable[[str], str]) -> str | None:
+               check: Callable[[str], _Checked]) -> _Checked | None:
     """The checked value of one column, or None with the problem added to `result`."""
     text = values.get(column, "")
     if not text.strip():
