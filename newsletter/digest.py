@@ -118,7 +118,7 @@ def select_issue(settings: Settings, week: str,
                                 -item.published.toordinal() if item.published else 0,
                                 item.id))
     events.sort(key=lambda item: (_start_instant(item), item.id))
-    return DigestIssue(week=f"{year:04d}-W{number:02d}", first_day=first_day,
+    return DigestIssue(week=week_name(first_day), first_day=first_day,
                        last_day=last_day, news=tuple(news), events=tuple(events))
 
 

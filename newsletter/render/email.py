@@ -41,7 +41,7 @@ from mjml import mjml2html
 
 from newsletter.config import Settings
 from newsletter.content import atomic_write
-from newsletter.digest import DigestIssue, parse_week
+from newsletter.digest import DigestIssue
 from newsletter.localise.formatting import text_direction
 from newsletter.messages import Message, load_catalog, msg, msg_plural
 from newsletter.model import NewsItem
@@ -141,7 +141,7 @@ def render_issue(settings: Settings, issue: DigestIssue, language: str,
     current = {item.id: item for item in items} if items is not None else {}
     chosen = [current.get(item.id, item) for item in (*issue.news, *issue.events)]
     views = {view.item.id: view for view in load_views(settings, language, chosen)}
-    _, number = parse_week(issue.week)
+    number = issue.first_day.isocalendar().week
     values = {"site": settings.site_name, "number": format_decimal(number, locale=_babel(language)),
               "dates": format_interval(issue.first_day, issue.last_day, "yMMMMd",
                                        locale=_babel(language))}
