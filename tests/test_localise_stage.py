@@ -254,9 +254,8 @@ def test_show_prints_the_greek_event_with_its_notice_and_local_time(settings: Se
     assert greek.stdout.startswith(f"# {localised.text('title')}\n")
     notice = greek.stdout.split("\n")[2]
     assert notice.startswith("> ") and "Argos Translate" in notice and "Αγγλικά" in notice
-    assert notice.endswith("<https://cor.europa.eu/EL/EVENTS/PAGES/WORKSHOP-LOCAL-AND-REGIONAL-"
-                           "AUTHORITIES-SETTING-UP-LOCAL-INTEGRATION-STRATEGY-STAKEHOLDER-"
-                           "INVOLVEMENT-OWNERSHIP.ASPX>")
+    # The original is the English page of the site, as in the feeds and on the site.
+    assert notice.endswith(f"<http://127.0.0.1:8000/en/{CoR_ID}.html>")
     assert "Παρασκευή 18 Ιουνίου 2021" in greek.stdout
     assert "CEST" in greek.stdout
 

@@ -22,6 +22,7 @@ def show_command(app: App, item_id: str, language: str | None) -> None:
     """Print an item as Markdown in a reader's language, with its notice and local dates."""
     from newsletter.localise.store import load_localised, localised_path
     from newsletter.render.text import render_item_text
+    from newsletter.render.views import build_views
 
     settings = app.settings()
     try:
@@ -47,4 +48,5 @@ def show_command(app: App, item_id: str, language: str | None) -> None:
     except ContentError as error:
         raise click.ClickException(error.render(app.catalog)) from None
     reader_catalog = load_catalog(resource_dir("locales"), language)
-    click.echo(render_item_text(item, localised, reader_catalog), nl=False)
+    view = build_views(settings, language, [item], {item.id: localised})[0]
+    click.echo(render_item_text(view, reader_catalog), nl=False)

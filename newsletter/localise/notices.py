@@ -37,8 +37,12 @@ class Notice:
     """A sentence for the reader, and where the original can be read."""
 
     text: Message
-    link_text: Message | None = None
     url: str | None = None
+
+    @property
+    def link_text(self) -> Message | None:
+        """The words of the link to `url` ("Read the original"); None without a `url`."""
+        return msg("Read the original") if self.url else None
 
 
 def reader_notice(item: LocalisedItem, original_url: str | None) -> Notice | None:
@@ -58,6 +62,4 @@ def reader_notice(item: LocalisedItem, original_url: str | None) -> Notice | Non
                    engine=", ".join(engines), source=source)
     else:
         return None
-    if not original_url:
-        return Notice(text)
-    return Notice(text, msg("Read the original"), original_url)
+    return Notice(text, original_url or None)

@@ -25,11 +25,12 @@ import hashlib
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 from xml.etree import ElementTree
 
 from newsletter import __version__
@@ -40,7 +41,15 @@ from newsletter.localise.store import localised_path
 from newsletter.messages import Message, load_catalog, msg
 from newsletter.model import NewsItem
 from newsletter.render.environment import template_environment
-from newsletter.render.views import ItemView, SiteLayout, load_items, load_views
+from newsletter.render.views import (
+    ATOM_FILE,
+    CALENDAR_FILE,
+    RSS_FILE,
+    ItemView,
+    SiteLayout,
+    load_items,
+    load_views,
+)
 from newsletter.resources import resource_dir
 
 STATE_FILE = "build-state.json"
@@ -88,15 +97,13 @@ def run(settings: Settings, *, today: date, languages: list[str] | None = None,
         if workers is None:
             enough = len(items) * len(pending) >= PARALLEL_ITEM_LANGUAGES
             workers = min(os.cpu_count() or 1, len(pending)) if enough else 1
-        for done, result in enumerate(_render_languages(settings, layout, today, items,
-                                                        list(pending), workers, on_progress)):
+        for result in _render_languages(settings, layout, today, items, list(pending), workers,
+                                        on_progress):
             report.written.extend(result.written)
             report.unchanged += result.unchanged
             _remove_stale(settings, result.language, result.produced, report)
             state[result.language] = pending[result.language]
             _write_state(state_path, state)  # after each language: an interrupted build resumes
-            if on_progress:
-                on_progress(msg("Rendering"), done + 1, len(pending))
     if _write(settings.feeds_dir / "index.opml", render_opml(settings, layout)):
         report.written.append(settings.feeds_dir / "index.opml")
     else:
@@ -115,12 +122,16 @@ class _LanguageResult:
 def _render_languages(settings: Settings, layout: SiteLayout, today: date,
                       items: list[NewsItem], languages: list[str], workers: int,
                       on_progress: ProgressCallback | None) -> Iterator[_LanguageResult]:
-    """Each language's result as it completes, rendered here or in `workers` processes."""
+    """Each language's result as it completes, rendered here or in `workers` processes.
+
+    Progress is reported once per language: here, as each one starts (named); in
+    workers, as each one completes (they run at once, so none is "the" current one).
+    """
     if workers <= 1:
-        for language in languages:
+        for index, language in enumerate(languages):
             if on_progress:
-                on_progress(msg("Rendering {language}", language=language),
-                            languages.index(language), len(languages))
+                on_progress(msg("Rendering {language}", language=language), index,
+                            len(languages))
             yield _render_language(settings, layout, language, today, items)
         return
     # spawn, not fork: the caller may run threads (a progress bar) that fork would copy mid-lock.
@@ -128,8 +139,11 @@ def _render_languages(settings: Settings, layout: SiteLayout, today: date,
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_render_language, settings, layout, language, today, items)
                    for language in languages]
-        for future in as_completed(futures):
-            yield future.result()
+        for done, future in enumerate(as_completed(futures), start=1):
+            result = future.result()
+            if on_progress:
+                on_progress(msg("Rendering"), done, len(languages))
+            yield result
 
 
 def _render_language(settings: Settings, layout: SiteLayout, language: str, today: date,
@@ -151,12 +165,12 @@ def _render_language(settings: Settings, layout: SiteLayout, language: str, toda
             result.unchanged += 1
 
     feed_dir = settings.feeds_dir / language
-    for name, selected in _feed_selections(settings, views):
-        prefix = f"{name}/" if name else ""
-        title = settings.site_name if not name else f"{settings.site_name} · {name}"
-        for file_name, render in (("rss.xml", feeds.render_rss), ("atom.xml", feeds.render_atom)):
+    for spec in _feed_specs(settings):
+        selected = _feed_items(views, spec.feed_filter, settings.feed_max_items)
+        prefix = spec.prefix
+        for file_name, render in ((RSS_FILE, feeds.render_rss), (ATOM_FILE, feeds.render_atom)):
             info = feeds.FeedInfo(
-                language=language, title=title,
+                language=language, title=spec.title,
                 description=msg("News on migrant integration, equality and local democracy "
                                 "from European cities and regions").render(catalog),
                 self_url=layout.feed_url(language, prefix + file_name),
@@ -164,7 +178,7 @@ def _render_language(settings: Settings, layout: SiteLayout, language: str, toda
                 alternates={lang: layout.feed_url(lang, prefix + file_name)
                             for lang in settings.languages})
             write(feed_dir / prefix / file_name, render(info, selected, catalog))
-    write(feed_dir / "events.ics", ics.render_calendar(
+    write(feed_dir / CALENDAR_FILE, ics.render_calendar(
         views, name=settings.site_name, language=language, catalog=catalog, today=today,
         past_days=settings.events_past_days))
 
@@ -182,14 +196,35 @@ def _render_language(settings: Settings, layout: SiteLayout, language: str, toda
     return result
 
 
-def _feed_selections(settings: Settings, views: list[ItemView]
-                     ) -> Iterator[tuple[str, list[ItemView]]]:
-    """("", newest items) for the main feed, then (name, its items) per filtered feed."""
-    filters: list[tuple[str, FeedFilter | None]] = [("", None), *sorted(settings.feed_filters.items())]
+class FeedSpec(NamedTuple):
+    """One feed pair (RSS and Atom) of every language."""
+
+    name: str
+    """"" for the main feed, else the `[feeds.filtered.<name>]` name."""
+    prefix: str
+    """Folder of its files inside the language's feeds folder: "" or "<name>/"."""
+    title: str
+    feed_filter: FeedFilter | None
+    """Which items it keeps; None: all."""
+
+
+def _feed_specs(settings: Settings) -> Iterator[FeedSpec]:
+    """The main feed, then each filtered feed by name."""
+    filters: list[tuple[str, FeedFilter | None]] = [("", None),
+                                                    *sorted(settings.feed_filters.items())]
     for name, feed_filter in filters:
-        kept = [v for v in views
-                if feed_filter is None or feed_filter.keeps(v.item.kind, v.item.source_org)]
-        yield name, kept[:settings.feed_max_items]
+        if not name:
+            yield FeedSpec(name, "", settings.site_name, feed_filter)
+        else:
+            yield FeedSpec(name, f"{name}/", f"{settings.site_name} · {name}", feed_filter)
+
+
+def _feed_items(views: Sequence[ItemView], feed_filter: FeedFilter | None,
+                limit: int) -> list[ItemView]:
+    """The newest `limit` of `views` (newest first) that `feed_filter` keeps."""
+    kept = [v for v in views
+            if feed_filter is None or feed_filter.keeps(v.item.kind, v.item.source_org)]
+    return kept[:limit]
 
 
 def render_opml(settings: Settings, layout: SiteLayout) -> bytes:
@@ -198,17 +233,16 @@ def render_opml(settings: Settings, layout: SiteLayout) -> bytes:
     head = ElementTree.SubElement(root, "head")
     ElementTree.SubElement(head, "title").text = settings.site_name
     body = ElementTree.SubElement(root, "body")
-    names = ["", *sorted(settings.feed_filters)]
+    specs = list(_feed_specs(settings))
     for language in settings.languages:
         group = ElementTree.SubElement(body, "outline", text=language_name(language, language),
                                        language=language)
-        for name in names:
-            prefix = f"{name}/" if name else ""
-            title = settings.site_name if not name else f"{settings.site_name} · {name}"
-            for file_name, kind in (("rss.xml", "rss"), ("atom.xml", "atom")):
-                ElementTree.SubElement(group, "outline", type=kind, text=f"{title} ({kind})",
-                                       title=f"{title} ({kind})", language=language,
-                                       xmlUrl=layout.feed_url(language, prefix + file_name),
+        for spec in specs:
+            for file_name, kind in ((RSS_FILE, "rss"), (ATOM_FILE, "atom")):
+                label = f"{spec.title} ({kind})"
+                ElementTree.SubElement(group, "outline", type=kind, text=label, title=label,
+                                       language=language,
+                                       xmlUrl=layout.feed_url(language, spec.prefix + file_name),
                                        htmlUrl=layout.index_url(language))
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
@@ -216,7 +250,7 @@ def render_opml(settings: Settings, layout: SiteLayout) -> bytes:
 
 def _expected_outputs(settings: Settings, language: str) -> list[Path]:
     feed_dir = settings.feeds_dir / language
-    return [feed_dir / "rss.xml", feed_dir / "atom.xml", feed_dir / "events.ics",
+    return [feed_dir / RSS_FILE, feed_dir / ATOM_FILE, feed_dir / CALENDAR_FILE,
             settings.site_dir / language / "index.html"]
 
 

@@ -32,7 +32,6 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
 
-import nh3
 from babel.dates import format_interval
 from babel.numbers import format_decimal
 from jinja2 import Environment
@@ -46,7 +45,8 @@ from newsletter.localise.formatting import text_direction
 from newsletter.messages import Message, load_catalog, msg, msg_plural
 from newsletter.model import NewsItem
 from newsletter.render.environment import template_environment
-from newsletter.render.views import ItemView, SiteLayout, load_views
+from newsletter.render.html import first_paragraph_text, lang_attributes
+from newsletter.render.views import ItemView, SiteLayout, field_attributes, load_views
 from newsletter.resources import resource_dir
 
 PERSONAL_UNSUBSCRIBE = "@@unsubscribe_url@@"
@@ -83,8 +83,6 @@ MESSAGE_POLICY = _MessagePolicy(linesep="\r\n", cte_type="7bit")
 """CRLF lines, RFC 2047 headers (but see UNFOLDED_HEADERS), and 7-bit bodies
 (quoted-printable or base64, whichever is shorter), so a message passes any relay, with
 or without 8BITMIME; MJML's long lines are wrapped by the transfer encoding."""
-TRANSLATED = frozenset({"human", "machine"})
-"""Provenances whose text is in the reader's language."""
 
 
 @dataclass(frozen=True)
@@ -211,32 +209,24 @@ def _entries(issue: DigestIssue, views: dict[str, ItemView], limit: int) -> dict
             last = groups[-1]
             groups[-1] = Group(last.section, last.attributes, (*last.entries, entry))
         else:
-            attributes = _attributes(item.language, views[item.id].language)
+            attributes = lang_attributes(item.language, views[item.id].language)
             groups.append(Group(item.section, attributes, (entry,)))
     events = [_entry(views[item.id], limit) for item in issue.events]
     return {"groups": groups, "events": events}
 
 
 def _entry(view: ItemView, limit: int) -> Entry:
-    if view.lead:
+    """The view with its summary: the lead, else the body's first paragraph (as the
+    feeds' summary), where a paragraph ending in a colon introduced more than the email
+    shows, so it ends with an ellipsis instead."""
+    if view.lead.strip():
         summary, field_name = view.lead, "lead"
     else:
-        summary, field_name = _first_paragraph(view.body_html), "body"
-    return Entry(view, _shorten(summary, limit), _field_attributes(view, "title"),
-                 _field_attributes(view, field_name))
-
-
-PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
-
-
-def _first_paragraph(body_html: str) -> str:
-    """The text of the body's first paragraph (headings, lists and tables are skipped:
-    they rarely say what the item is about)."""
-    found = PARAGRAPH.search(body_html)
-    if found is None:
-        return ""
-    text = " ".join(html.unescape(nh3.clean(found[1], tags=set())).split())
-    return text[:-1].rstrip() + "…" if text.endswith(":") else text  # it introduced more
+        summary, field_name = first_paragraph_text(view.body_html), "body"
+        if summary.endswith(":"):
+            summary = summary[:-1].rstrip() + "…"
+    return Entry(view, _shorten(summary, limit), field_attributes(view, "title"),
+                 field_attributes(view, field_name))
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -246,22 +236,6 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
     return cut.rstrip(" ,.;:–—-") + "…" if limit else ""
-
-
-def _field_attributes(view: ItemView, field_name: str) -> Markup:
-    """`lang`/`dir` for a field shown in the item's source language (untranslated, or
-    the reader's language is the item's), so that an English title in an Arabic email
-    is read out in English and laid out left to right."""
-    found = view.localised.fields.get(field_name)
-    translated = found is not None and found.provenance.kind in TRANSLATED
-    return _attributes(view.language if translated else view.item.language, view.language)
-
-
-def _attributes(code: str, reader_language: str) -> Markup:
-    if code == reader_language:
-        return Markup("")
-    return Markup(' lang="{code}" dir="{direction}"').format(code=code,
-                                                            direction=text_direction(code))
 
 
 def personalise(rendered: RenderedIssue, unsubscribe_url: str) -> tuple[str, str]:

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any, Literal
 
-import lxml.html
 from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
@@ -41,6 +40,7 @@ from lxml import etree
 
 from newsletter.localise.formatting import format_event_when, format_event_where, text_direction
 from newsletter.messages import msg
+from newsletter.render.html import first_paragraph_text
 from newsletter.render.views import EPOCH, ItemView
 
 Format = Literal["rss", "atom"]
@@ -238,7 +238,7 @@ def _content_html(view: ItemView, catalog: gettext.NullTranslations) -> str:
     parts: list[str] = []
     if view.notice is not None:
         notice = f"<em>{_escape(view.notice.text.render(catalog))}</em>"
-        if view.notice.url and view.notice.link_text is not None:
+        if view.notice.url:
             notice += (f' <a href="{_escape(view.notice.url)}">'
                        f"{_escape(view.notice.link_text.render(catalog))}</a>")
         parts.append(f"<p>{notice}</p>")
@@ -276,16 +276,7 @@ def _content_html(view: ItemView, catalog: gettext.NullTranslations) -> str:
 
 def _summary(view: ItemView) -> str:
     """The lead, else the body's first paragraph as plain text ("" when neither has text)."""
-    if view.lead.strip():
-        return _xml_text(view.lead.strip())
-    if not view.body_html.strip():
-        return ""
-    body = lxml.html.fragment_fromstring(view.body_html, create_parent="div")
-    for paragraph in body.iter("p"):
-        text = " ".join(paragraph.text_content().split())
-        if text:
-            return _xml_text(text)
-    return ""
+    return _xml_text(view.lead.strip() or first_paragraph_text(view.body_html))
 
 
 def _escape(text: str) -> str:

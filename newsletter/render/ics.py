@@ -177,7 +177,7 @@ def _description(view: ItemView, event: Event, catalog: gettext.NullTranslations
     paragraphs = []
     if view.notice is not None:
         notice = view.notice.text.render(catalog)
-        if view.notice.url and view.notice.link_text is not None:
+        if view.notice.url:
             notice += f" {view.notice.link_text.render(catalog)}: {view.notice.url}"
         paragraphs.append(notice)
     when = format_event_when(event, view.language, catalog)

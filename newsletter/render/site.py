@@ -20,14 +20,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from jinja2 import Environment
-from markupsafe import Markup
 
 from newsletter.localise.formatting import Direction, text_direction
 from newsletter.localise.notices import language_name
-from newsletter.render.views import ItemView, SiteLayout
-
-TRANSLATED = frozenset({"human", "machine"})
-"""Provenances whose text is in the reader's language; any other is the source text."""
+from newsletter.render.views import (
+    ATOM_FILE,
+    CALENDAR_FILE,
+    RSS_FILE,
+    ItemView,
+    SiteLayout,
+    field_attributes,
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def render_item_page(environment: Environment, view: ItemView, *, site_name: str
         page_title=f"{view.title} – {site_name}",
         canonical=view.url, index_url=layout.index_url(view.language),
         versions=_versions(urls, view.language), default_url=_default_url(urls, languages),
-        feeds=_feeds(layout, view.language), text_lang=_text_attributes,
+        feeds=_feeds(layout, view.language), text_lang=field_attributes,
         event_date=_event_date,
     )
 
@@ -89,7 +92,7 @@ def render_index_page(environment: Environment, views: Sequence[ItemView], *, la
         views=views, site_name=site_name, page_title=site_name,
         canonical=layout.index_url(language), index_url=layout.index_url(language),
         versions=_versions(urls, language), default_url=_default_url(urls, languages),
-        feeds=_feeds(layout, language), text_lang=_text_attributes,
+        feeds=_feeds(layout, language), text_lang=field_attributes,
         event_date=_event_date,
     )
 
@@ -121,25 +124,9 @@ def _default_url(urls: Mapping[str, str], languages: Sequence[str]) -> str:
 
 def _feeds(layout: SiteLayout, language: str) -> Feeds:
     """The feeds a reader of this page subscribes to: those of the page's language."""
-    return Feeds(rss=layout.feed_url(language, "rss.xml"),
-                 atom=layout.feed_url(language, "atom.xml"),
-                 calendar=layout.feed_url(language, "events.ics"))
-
-
-def _text_attributes(view: ItemView, field_name: str) -> Markup:
-    """`lang`/`dir` attributes for an item field whose text is not in the reader's language.
-
-    An untranslated title on an Arabic page is English: marked as such, screen readers
-    pronounce it in English and the browser lays it out left to right inside the
-    right-to-left page. Fields the localised item lacks show the source item's text.
-    """
-    found = view.localised.fields.get(field_name)
-    translated = found is not None and found.provenance.kind in TRANSLATED
-    code = view.language if translated else view.item.language
-    if code == view.language:
-        return Markup("")
-    return Markup(' lang="{code}" dir="{direction}"').format(code=code,
-                                                            direction=text_direction(code))
+    return Feeds(rss=layout.feed_url(language, RSS_FILE),
+                 atom=layout.feed_url(language, ATOM_FILE),
+                 calendar=layout.feed_url(language, CALENDAR_FILE))
 
 
 def _event_date(view: ItemView) -> str | None:

@@ -21,13 +21,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from markupsafe import Markup
+
 from newsletter.config import Settings
 from newsletter.content import fingerprint
 from newsletter.localise.notices import Notice, reader_notice
 from newsletter.model import LocalisedItem, NewsItem, untranslated
-from newsletter.render.html import markdown_to_html
+from newsletter.render.html import lang_attributes, markdown_to_html
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+RSS_FILE = "rss.xml"
+ATOM_FILE = "atom.xml"
+CALENDAR_FILE = "events.ics"
+"""File names of a language's feeds and calendar, in its feeds folder (`feed_url`)."""
+TRANSLATED = frozenset({"human", "machine"})
+"""Provenances whose text is in the reader's language; any other is the source text."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +87,23 @@ class ItemView:
     """When the item last changed as far as the content says (UTC): its publication date,
     else its event's start, else the newest date of the build (see `build_views`)."""
     guid: str
-    """Stable identity of this item in this language, for feed ids and calendar UIDs."""
+    """Stable identity of this item in this language, for feed ids and calendar UIDs:
+    its page's address (`url`)."""
 
-    @property
-    def dated(self) -> bool:
-        """Whether `updated` comes from the item itself."""
-        return _own_date(self.item) is not None
+    def text_language(self, field_name: str) -> str:
+        """The language the reader sees `field_name` in: the reader's own when the field
+        is translated (by an editor or an engine), else the item's source language.
+        Fields the localised item lacks show the source item's text."""
+        found = self.localised.fields.get(field_name)
+        if found is not None and found.provenance.kind in TRANSLATED:
+            return self.language
+        return self.item.language
+
+
+def field_attributes(view: ItemView, field_name: str) -> Markup:
+    """`lang`/`dir` attributes for a field of `view` shown in another language than the
+    reader's (an untranslated title on an Arabic page); empty otherwise."""
+    return lang_attributes(view.text_language(field_name), view.language)
 
 
 def _own_date(item: NewsItem) -> datetime | None:
@@ -123,18 +142,19 @@ def build_views(settings: Settings, language: str, items: Iterable[NewsItem],
         else:
             original = item.source_url
         has_event = item.event is not None and item.event.start is not None
+        url = layout.page_url(language, item.id)
         views.append(ItemView(
             item=item, localised=found, language=language,
             title=found.text("title", item.title), lead=found.text("lead"),
             body_html=markdown_to_html(found.text("body")),
             agenda=agenda, links=links,
-            url=layout.page_url(language, item.id),
+            url=url,
             alternates={lang: layout.page_url(lang, item.id) for lang in settings.languages},
             original_url=original,
             event_url=layout.event_url(language, item.id) if has_event else None,
             notice=reader_notice(found, original),
             updated=_own_date(item) or newest,
-            guid=layout.page_url(language, item.id),
+            guid=url,
         ))
     views.sort(key=lambda v: (v.updated, v.item.id), reverse=True)
     return views
