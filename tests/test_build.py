@@ -35,6 +35,7 @@ kinds = ["event"]
 """
 CoR_ID = "online-workshop-for-local-and-regional-authorities-setting-up-a-local"
 TODAY = "2021-06-01"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -103,10 +104,17 @@ def test_build_writes_every_language_and_a_reader_can_follow_every_link(
             assert not feed.bozo, feed.bozo_exception
             assert feed.status == 200
             assert len(feed.entries) == 14
-            assert feed.feed.get("language", language).startswith(language)
+            # feedparser reads RSS's <language> and Atom's xml:lang into the same key.
+            assert feed.feed["language"] == language
+            root = ElementTree.fromstring((settings.feeds_dir / language / kind).read_bytes())
+            if kind == "rss.xml":
+                assert root.findtext("channel/language") == language
+            else:
+                assert root.get(XML_LANG) == language
             for entry in feed.entries:
                 assert entry.link.startswith(f"{base_url}{language}/")
-                assert feedparser.parse(entry.link) is not None
+                with _open(entry.link) as response:
+                    assert response.status == 200
             if kind == "atom.xml":
                 for entry in feed.entries:
                     alternates = {link.get("hreflang"): link.href for link in entry.links

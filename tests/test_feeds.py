@@ -25,7 +25,7 @@ from newsletter import importers
 from newsletter.config import Settings, load_settings
 from newsletter.content import item_path
 from newsletter.localise import stage
-from newsletter.localise.formatting import format_event_when
+from newsletter.localise.formatting import format_event_when, format_event_where
 from newsletter.messages import load_catalog, msg
 from newsletter.model import NewsItem
 from newsletter.render.feeds import FeedInfo, render_atom, render_rss
@@ -230,7 +230,9 @@ def test_the_greek_entry_has_its_title_notice_and_event_in_greek(seeded: Setting
     when = format_event_when(view.item.event, "el", greek)
     assert "Ιουνίου 2021" in when
     assert second.text_content().startswith(msg("When: {when}", when=when).render(greek))
-    assert msg("Where: {where}", where="").render(greek).strip() in second.text_content()
+    where = format_event_where(view.item.event, "el", greek)
+    assert where == "Διαδικτυακά"  # the online event, in Greek
+    assert msg("Where: {where}", where=where).render(greek) in second.text_content()
     calendar = second.find("a")
     assert calendar.get("href") == view.event_url == f"https://news.example.org/el/{CoR_ID}.ics"
     assert calendar.text_content() == msg("Add to calendar").render(greek)
