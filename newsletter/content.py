@@ -374,6 +374,21 @@ def atomic_write(path: Path, text: str | bytes, *, durable: bool = True,
         raise
 
 
+def write_if_changed(path: Path, data: bytes, *, durable: bool = False) -> bool:
+    """Replace `path` with `data` unless it already holds exactly that; True when written.
+
+    For generated output (localised items, feeds, pages): an unchanged file keeps its
+    time stamp, and by default it is not synced, since a rebuild recreates it.
+    """
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    atomic_write(path, data, durable=durable)
+    return True
+
+
 def save_item(item: NewsItem, content_dir: Path) -> Path:
     """Write the item to `content/<id>.md` atomically; returns the path."""
     path = item_path(content_dir, item.id)

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from newsletter.content import ContentError, atomic_write, read_text
+from newsletter.content import ContentError, read_text, write_if_changed
 from newsletter.messages import Message, msg
 from newsletter.model import ItemWarning, LocalisedField, LocalisedItem, ModelError, Provenance
 
@@ -86,11 +86,4 @@ def load_localised(path: Path) -> LocalisedItem:
 def save_localised(item: LocalisedItem, data_dir: Path) -> bool:
     """Write the item unless the file already holds exactly this; True when written."""
     path = localised_path(data_dir, item.language, item.id)
-    text = dump_localised(item)
-    try:
-        if read_text(path) == text:
-            return False
-    except (OSError, ContentError):
-        pass
-    atomic_write(path, text)
-    return True
+    return write_if_changed(path, dump_localised(item).encode("utf-8"))

@@ -35,7 +35,7 @@ from xml.etree import ElementTree
 
 from newsletter import __version__
 from newsletter.config import FeedFilter, Settings
-from newsletter.content import atomic_write, source_item_paths
+from newsletter.content import atomic_write, source_item_paths, write_if_changed
 from newsletter.localise.notices import language_name
 from newsletter.localise.store import localised_path
 from newsletter.messages import Message, load_catalog, msg
@@ -104,7 +104,7 @@ def run(settings: Settings, *, today: date, languages: list[str] | None = None,
             _remove_stale(settings, result.language, result.produced, report)
             state[result.language] = pending[result.language]
             _write_state(state_path, state)  # after each language: an interrupted build resumes
-    if _write(settings.feeds_dir / "index.opml", render_opml(settings, layout)):
+    if write_if_changed(settings.feeds_dir / "index.opml", render_opml(settings, layout)):
         report.written.append(settings.feeds_dir / "index.opml")
     else:
         report.unchanged += 1
@@ -159,7 +159,7 @@ def _render_language(settings: Settings, layout: SiteLayout, language: str, toda
 
     def write(path: Path, data: bytes) -> None:
         produced.add(path)
-        if _write(path, data):
+        if write_if_changed(path, data):
             result.written.append(path)
         else:
             result.unchanged += 1
@@ -292,17 +292,6 @@ def _read_state(path: Path) -> dict[str, str]:
 
 def _write_state(path: Path, state: dict[str, str]) -> None:
     atomic_write(path, (json.dumps(state, indent=1, sort_keys=True) + "\n").encode())
-
-
-def _write(path: Path, data: bytes) -> bool:
-    """Replace `path` with `data` unless it already holds exactly that; True when written."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    atomic_write(path, data, durable=False)  # rebuilt from content if a crash loses it
-    return True
 
 
 def _remove_stale(settings: Settings, language: str, produced: set[Path],
