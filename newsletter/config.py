@@ -27,7 +27,7 @@ ENGINE_NAMES = ("argos", "apertium")
 
 KNOWN_KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"site", "paths", "organisations", "translation", "feeds", "digest", "smtp",
-                   "subscribers"}),
+                   "subscribers", "serve"}),
     "site": frozenset({"name", "base_url", "source_language", "languages", "default_timezone"}),
     "paths": frozenset({"content", "feeds", "site", "data"}),
     "organisations.<name>": frozenset({"timezone", "name"}),
@@ -38,6 +38,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "smtp": frozenset({"host", "port", "security", "username", "password_env", "sender",
                        "rate_per_second", "retries", "timeout"}),
     "subscribers": frozenset({"secret_env", "confirm_days"}),
+    "serve": frozenset({"host", "port", "editor_token_env", "subscribe_limit", "test_send_limit"}),
 }
 SECURITY_MODES = ("starttls", "tls", "none")
 """Every setting, by table; `docs/config.md` documents each one."""
@@ -86,6 +87,22 @@ class SmtpSettings:
     """Attempts after a temporary (4xx) failure, with growing pauses."""
     timeout: float = 30.0
     """Seconds to wait for the server."""
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """`newsletter serve`: the editor preview and the subscription pages."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on. Editor pages are open on a loopback address, and need the
+    editor token anywhere else."""
+    port: int = 8000
+    editor_token_env: str = "NEWSLETTER_EDITOR_TOKEN"
+    """Name of the environment variable holding the editors' token."""
+    subscribe_limit: str = "5 per minute"
+    """Subscription requests allowed per client address (a `limits` rate string)."""
+    test_send_limit: str = "10 per hour"
+    """Test sends allowed per client address."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +156,7 @@ class Settings:
     """Environment variable holding the secret that signs confirmation and unsubscribe links."""
     confirm_days: int = 7
     """Days a confirmation link stays valid."""
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
     @property
     def subscribers_db(self) -> Path:
@@ -292,6 +310,19 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
     confirm_days = checker.get("subscribers.confirm_days", subscribers, int,
                                defaults.confirm_days, _positive)
 
+    serve_table = checker.section("serve", data)
+    serve_defaults = ServeSettings()
+
+    def serve_value(key: str, kind: type, check: Callable[[Any], Any] | None) -> Any:
+        return checker.get(f"serve.{key}", serve_table, kind, getattr(serve_defaults, key), check)
+
+    serve = ServeSettings(
+        host=serve_value("host", str, _non_empty), port=serve_value("port", int, _port),
+        editor_token_env=serve_value("editor_token_env", str, _non_empty),
+        subscribe_limit=serve_value("subscribe_limit", str, _rate_limit),
+        test_send_limit=serve_value("test_send_limit", str, _rate_limit),
+    )
+
     settings = Settings(
         project_dir=project_dir,
         config_file=path,
@@ -317,6 +348,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         smtp=smtp,
         subscribers_secret_env=secret_env,
         confirm_days=confirm_days,
+        serve=serve,
     )
     checker.raise_if_any()
     return settings
@@ -403,6 +435,15 @@ def _security(value: str) -> str | None:
     return value if value in SECURITY_MODES else None
 
 
+def _rate_limit(value: str) -> str | None:
+    from limits import parse_many
+
+    try:
+        return value if parse_many(value) else None
+    except ValueError:
+        return None
+
+
 def _non_empty(value: str) -> str | None:
     return value if value.strip() else None
 
@@ -437,6 +478,7 @@ _EXPECTED = {
     _positive_number: msg("a number above 0"),
     _port: msg("a port number (1-65535)"),
     _security: msg("one of: starttls, tls, none"),
+    _rate_limit: msg("a rate such as '5 per minute' or '100/hour'"),
 }
 
 

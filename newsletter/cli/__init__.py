@@ -20,6 +20,7 @@ from newsletter.cli.issue import issue_command
 from newsletter.cli.localise import localise_command
 from newsletter.cli.models import models_group
 from newsletter.cli.send import send_command
+from newsletter.cli.serve import serve_command
 from newsletter.cli.show import show_command
 from newsletter.cli.subscribers import subscribers_group
 from newsletter.messages import load_catalog, user_language
@@ -55,6 +56,7 @@ cli.add_command(build_command)
 cli.add_command(issue_command)
 cli.add_command(subscribers_group)
 cli.add_command(send_command)
+cli.add_command(serve_command)
 
 
 def main() -> None:
