@@ -14,17 +14,13 @@ import os
 import random
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -33,6 +29,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 from conftest import copy_project, seed_project
+from smtp_support import Sink, free_port, running_sink
 
 from newsletter.cli import cli
 from newsletter.config import Settings, load_settings
@@ -77,91 +74,10 @@ EVENT_TITLE = ("Online Workshop for Local and Regional Authorities: Setting Up a
 
 # -- the server --------------------------------------------------------------------------
 
-@dataclass
-class Received:
-    sender: str
-    recipients: tuple[str, ...]
-    data: bytes
-
-    @property
-    def message(self) -> EmailMessage:
-        return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
-
-
-@dataclass
-class Sink:
-    """An SMTP handler that keeps what it accepts, with ways to misbehave."""
-
-    received: list[Received] = field(default_factory=list)
-    refuse: frozenset[str] = frozenset()
-    """Addresses answered 550 at RCPT TO."""
-    data_replies: list[str] = field(default_factory=list)
-    """Replies to the next ends of data instead of accepting (`451 ...`, `421 ...`)."""
-    drop_after: frozenset[str] = frozenset()
-    """Recipients whose message is kept, after which the connection is cut unanswered."""
-    on_rcpt: Callable[[int], None] | None = None
-    """Called with the number of RCPT TO commands seen so far, before answering."""
-    on_data: Callable[[int], None] | None = None
-    """Called with the number of messages kept so far, before answering."""
-    rcpts: int = 0
-    connections: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
-        self.connections += 1
-        session.host_name = hostname
-        return responses
-
-    async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
-        self.rcpts += 1
-        if self.on_rcpt:
-            self.on_rcpt(self.rcpts)
-        if address in self.refuse:
-            return f"550 5.1.1 <{address}>: no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 2.1.5 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        with self.lock:
-            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos),
-                                          envelope.original_content or envelope.content))
-            count = len(self.received)
-        if self.on_data:
-            self.on_data(count)
-        if set(envelope.rcpt_tos) & self.drop_after:
-            server.transport.abort()
-        return "250 2.0.0 queued"
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.received)
-
-    def by_recipient(self) -> Counter[str]:
-        with self.lock:
-            return Counter(r for received in self.received for r in received.recipients)
-
-    def messages(self) -> dict[str, Received]:
-        with self.lock:
-            return {received.recipients[0]: received for received in self.received}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def sink() -> Iterator[Sink]:
-    handler = Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(),
-                            enable_SMTPUTF8=True)
-    controller.start()
-    handler.port = controller.port  # type: ignore[attr-defined]
-    yield handler
-    controller.stop()
+    with running_sink() as handler:
+        yield handler
 
 
 # -- the project -------------------------------------------------------------------------
