@@ -9,7 +9,7 @@ DEMO := demo
 DEMO_WEEK := 2021-W21
 DEMO_EVENT := online-workshop-for-local-and-regional-authorities-setting-up-a-local
 
-.PHONY: demo test lint messages catalogs clean
+.PHONY: demo preview test lint messages catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ demo: $(STAMP)
 	$(BIN)/newsletter --project $(DEMO) show $(DEMO_EVENT) --lang es
 	$(BIN)/newsletter --project $(DEMO) build --no-localise
 	$(BIN)/newsletter --project $(DEMO) issue $(DEMO_WEEK) --out $(DEMO)/digest
+
+## preview: serve the demo (after `make demo`) on http://127.0.0.1:8000/: the editor
+## preview at /editor/, the subscription pages, the site and feeds. The secret below signs
+## links for this local demo only; a real site sets its own in NEWSLETTER_SECRET.
+preview: $(STAMP)
+	NEWSLETTER_SECRET=$${NEWSLETTER_SECRET:-demo-only-secret-not-for-a-real-site} \
+		$(BIN)/newsletter --project $(DEMO) serve
 
 ## test: lint, then run the whole test suite
 test: $(STAMP)
