@@ -110,3 +110,11 @@ def test_the_pages_open_in_a_real_browser(settings, tmp_path: Path) -> None:
         # The stylesheet arrived and applied (the policy allows our own).
         colour = page.evaluate("getComputedStyle(document.querySelector('header.bar')).display")
         assert colour == "flex"
+
+
+def test_open_editor_pages_answer_only_to_this_machines_names(settings) -> None:
+    client = create_app(settings, environ=ENV).test_client()
+    assert client.get("/editor/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+    assert client.get("/editor/", headers={"Host": "localhost"}).status_code == 200
+    rebound = client.get("/editor/", headers={"Host": "attacker.example"})
+    assert rebound.status_code == 400

@@ -15,11 +15,12 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, redirect, render_template, send_from_directory, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import StrictUndefined
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from newsletter.config import Settings
 from newsletter.delivery.tokens import load_secret
@@ -86,9 +87,15 @@ def create_app(settings: Settings, *, host: str | None = None,
         MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
         WTF_CSRF_TIME_LIMIT=8 * 3600,  # an editor may keep a page open for a working day
     )
+    editors_open = token is None and is_loopback(host)
+    if editors_open:
+        # Open editor pages answer only to this machine's names: a page elsewhere cannot
+        # point a name of its own at 127.0.0.1 (DNS rebinding) and read them.
+        app.config["TRUSTED_HOSTS"] = ["127.0.0.1", "localhost", "::1", "[::1]",
+                                       urlsplit(settings.base_url).hostname or "127.0.0.1"]
     app.extensions[EXTENSION] = WebContext(
         settings=settings, secret=secret, editor_token=token,
-        editors_open=token is None and is_loopback(host),
+        editors_open=editors_open,
         smtp_password=smtp_password(settings.smtp, environ), clock=clock)
     CSRFProtect(app)
     _templates(app, settings)
@@ -164,8 +171,8 @@ def _error_pages(app: Flask) -> None:
             413: msg("What you sent is too large."),
             429: msg("Too many requests from your address. Wait a little and try again."),
         }
-        if error.code not in messages:
-            return error
+        if error.code not in messages or isinstance(error, SecurityError):
+            return error  # an untrusted Host: no page can be built for it
         return _error_page(error.code, messages[error.code])
 
 
