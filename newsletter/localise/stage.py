@@ -24,7 +24,7 @@ previous output and is reported.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,10 +138,12 @@ class _LazyEngines(dict[str, Engine]):
 
 def run(settings: Settings, languages: Iterable[str] | None = None, *,
         engines: Mapping[str, Engine] | None = None, memory: TranslationMemory | None = None,
+        item_ids: Collection[str] | None = None,
         on_progress: ProgressCallback | None = None) -> LocaliseReport:
-    """Localise every source item into `languages` (default: all configured)."""
+    """Localise every source item (or only those in `item_ids`) into `languages`
+    (default: all configured)."""
     report = LocaliseReport()
-    sources = _load_sources(settings.content_dir, report)
+    sources = _load_sources(settings.content_dir, report, item_ids)
     engines = engines if engines is not None else default_engines(settings)
     own_memory = memory is None
     memory = memory or TranslationMemory.open(memory_path(settings))
@@ -156,15 +158,24 @@ def run(settings: Settings, languages: Iterable[str] | None = None, *,
     return report
 
 
-def _load_sources(content_dir: Path, report: LocaliseReport) -> list[_Source]:
+def segment_field(name: str, text: str) -> Template:
+    """A localised field cut into sentences: the body as Markdown, every other field as
+    plain text."""
+    return (segment_markdown if name == "body" else segment_plain)(text)
+
+
+def _load_sources(content_dir: Path, report: LocaliseReport,
+                  item_ids: Collection[str] | None) -> list[_Source]:
     sources = []
     for path in source_item_paths(content_dir):
+        if item_ids is not None and path.stem not in item_ids:
+            continue
         try:
             item = load_item(path)
         except ContentError as error:
             report.errors.append(error)
             continue
-        templates = {name: (segment_markdown if name == "body" else segment_plain)(text)
+        templates = {name: segment_field(name, text)
                      for name, text in localisable_texts(item).items()}
         sources.append(_Source(item, path, fingerprint(item), templates))
     return sources
@@ -237,27 +248,19 @@ def _translate_pair(settings: Settings, source_language: str, language: str, seg
                     result: LanguageReport, report: LocaliseReport, item_count: int,
                     on_progress: ProgressCallback | None) -> dict[str, tuple[str, Provenance]]:
     """Each segment's translation, by key: editors' memory, engine memory, then the engine."""
-    found: dict[str, tuple[str, Provenance]] = {}
-    human = memory.lookup(source_language, language, HUMAN, segments)
-    for segment, text in human.items():
-        found[segment_key(segment)] = (text, Provenance("human"))
-    remaining = [s for s in segments if s not in human]
-
-    chosen = _choose_engine(settings, source_language, language, engines, report)
+    chosen = choose_engine(settings, source_language, language, engines, report.errors)
+    found = remembered(memory, source_language, language, segments,
+                       chosen[1] if chosen else None)
+    result.from_memory += len(found)
+    to_translate = [s for s in segments if segment_key(s) not in found]
     if chosen is None:
-        if remaining:
+        if to_translate:
             report.missing.append(MissingPair(
                 source_language, language, item_count,
                 f"newsletter models install {source_language} {language}"))
-        result.from_memory += len(human)
         return found
     engine, version = chosen
     provenance = Provenance("machine", engine.name, version.model_version)
-    stored = memory.lookup(source_language, language, version, remaining)
-    result.from_memory += len(human) + len(stored)
-    for segment, text in stored.items():
-        found[segment_key(segment)] = (text, provenance)
-    to_translate = [s for s in remaining if s not in stored]
     for start in range(0, len(to_translate), ENGINE_CHUNK):
         chunk = to_translate[start:start + ENGINE_CHUNK]
         if on_progress:
@@ -276,10 +279,30 @@ def _translate_pair(settings: Settings, source_language: str, language: str, seg
     return found
 
 
-def _choose_engine(settings: Settings, source: str, target: str, engines: Mapping[str, Engine],
-                   report: LocaliseReport) -> tuple[Engine, EngineVersion] | None:
+def remembered(memory: TranslationMemory, source_language: str, language: str,
+               segments: Iterable[str], version: EngineVersion | None
+               ) -> dict[str, tuple[str, Provenance]]:
+    """What the memory holds for `segments`, by segment key, with each sentence's
+    provenance: editors' sentences first, then the output of the engine `version` (None
+    when no engine translates the pair)."""
+    segments = list(segments)
+    found: dict[str, tuple[str, Provenance]] = {}
+    human = memory.lookup(source_language, language, HUMAN, segments)
+    for segment, text in human.items():
+        found[segment_key(segment)] = (text, Provenance("human"))
+    if version is not None:
+        provenance = Provenance("machine", version.engine, version.model_version)
+        remaining = [s for s in segments if s not in human]
+        for segment, text in memory.lookup(source_language, language, version,
+                                           remaining).items():
+            found[segment_key(segment)] = (text, provenance)
+    return found
+
+
+def choose_engine(settings: Settings, source: str, target: str, engines: Mapping[str, Engine],
+                  errors: list[ContentError | Message]) -> tuple[Engine, EngineVersion] | None:
     """The first configured engine with a model for the pair; an engine that cannot even
-    start (a broken package on disk) is reported and the next one tried."""
+    start (a broken package on disk) is added to `errors` and the next one tried."""
     for name in settings.engines_for(source, target):
         try:
             engine = engines[name]
@@ -287,8 +310,8 @@ def _choose_engine(settings: Settings, source: str, target: str, engines: Mappin
         except KeyError:
             continue
         except EngineError as error:
-            if error.message not in report.errors:
-                report.errors.append(error.message)
+            if error.message not in errors:
+                errors.append(error.message)
             continue
         if version is not None:
             return engine, EngineVersion(engine.name, version)
@@ -305,21 +328,8 @@ def _assemble(source: _Source, language: str, edit: HumanEdit | None,
         if edit and name in edit.fields:
             fields[name] = LocalisedField(edit.fields[name], Provenance("human"))
             continue
-        if not template.segments:
-            fields[name] = LocalisedField(texts[name], Provenance("source"))
-            continue
-        found = [translations.get((item.language, segment_key(s))) for s in template.segments]
-        if all(f is None for f in found):
-            fields[name] = LocalisedField(texts[name], Provenance("missing"))
-            continue
-        filled = template.fill([f[0] if f else s for f, s in zip(found, template.segments,
-                                                                   strict=True)])
-        kinds = [f[1] for f in found if f is not None]
-        if len(kinds) < len(found):
-            provenance = Provenance("missing")
-        else:
-            provenance = next((p for p in kinds if p.kind == "machine"), Provenance("human"))
-        fields[name] = LocalisedField(filled, provenance)
+        fields[name] = assemble_field(template, texts[name], [
+            translations.get((item.language, segment_key(s))) for s in template.segments])
     if edit:
         for name in sorted(set(edit.fields) - set(source.templates)):
             warnings.append(ItemWarning(name, msg("the translation has this field but the "
@@ -329,6 +339,24 @@ def _assemble(source: _Source, language: str, edit: HumanEdit | None,
                 "the source item changed after this translation was edited; check it")))
     return LocalisedItem(item.id, language, item.language, source.fingerprint, fields,
                          tuple(warnings))
+
+
+def assemble_field(template: Template, source_text: str,
+                   found: Sequence[tuple[str, Provenance] | None]) -> LocalisedField:
+    """A field from its sentences' translations (None where there is none), with the
+    field's provenance: `machine` if any sentence is, `missing` if any has no
+    translation, `human` if all came from editors."""
+    if not template.segments:
+        return LocalisedField(source_text, Provenance("source"))
+    if all(f is None for f in found):
+        return LocalisedField(source_text, Provenance("missing"))
+    filled = template.fill([f[0] if f else s for f, s in zip(found, template.segments,
+                                                               strict=True)])
+    kinds = [f[1] for f in found if f is not None]
+    if len(kinds) < len(found):
+        return LocalisedField(filled, Provenance("missing"))
+    return LocalisedField(filled, next((p for p in kinds if p.kind == "machine"),
+                                       Provenance("human")))
 
 
 def _remove_orphans(settings: Settings, languages: Iterable[str]) -> None:
