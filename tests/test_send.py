@@ -33,12 +33,14 @@ from smtp_support import Sink, free_port, running_sink
 
 from newsletter.cli import cli
 from newsletter.config import Settings, load_settings
+from newsletter.delivery.approvals import ApprovalStore, issue_fingerprint
 from newsletter.delivery.send import Failure, MessageTemplate, SendError, flatten, send_issue
 from newsletter.delivery.sendlog import SendLog
 from newsletter.delivery.subscribers import Subscriber, SubscriberStore
 from newsletter.delivery.tokens import UNSUBSCRIBE, read_token
 from newsletter.digest import select_issue
 from newsletter.render.email import build_message, render_issue
+from newsletter.render.views import load_items
 
 WEEK = "2021-W24"
 """The week of the CoR workshop (18 June 2021)."""
@@ -89,8 +91,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def project(seeded: Path, tmp_path: Path, sink: Sink, extra: str = "",
-            readers: tuple[tuple[str, str], ...] = READERS) -> Settings:
-    """A copy of the seed project sending to `sink`, with `readers` confirmed."""
+            readers: tuple[tuple[str, str], ...] = READERS, approved: bool = True) -> Settings:
+    """A copy of the seed project sending to `sink`, with `readers` confirmed and, when
+    `approved`, the week approved in each of their languages."""
     folder = copy_project(seeded, tmp_path).project_dir
     (folder / "newsletter.toml").write_text(
         CONFIG.format(port=sink.port, sender=SENDER, extra=extra), "utf-8")  # type: ignore[attr-defined]
@@ -101,7 +104,20 @@ def project(seeded: Path, tmp_path: Path, sink: Sink, extra: str = "",
     store.add("pending@example.org", "en")
     store.add("gone@example.org", "en", status="unsubscribed")
     store.close()
+    if approved:
+        approve(settings, sorted({language for _, language in readers}))
     return settings
+
+
+def approve(settings: Settings, languages: list[str], week: str = WEEK) -> None:
+    """`languages` of `week` approved as they render now, as the editor preview does."""
+    items = load_items(settings)
+    issue = select_issue(settings, week, items)
+    with ApprovalStore.open(settings.subscribers_db) as store:
+        for language in languages:
+            rendered = render_issue(settings, issue, language, items)
+            store.approve(issue.week, language, issue_fingerprint(rendered), "Test editor",
+                          datetime.now(UTC))
 
 
 def subscribers(settings: Settings) -> dict[str, Subscriber]:
@@ -413,7 +429,7 @@ def test_limit_sends_at_most_n_new_messages(seeded: Path, tmp_path: Path, sink: 
 
 def test_dry_run_writes_messages_and_sends_nothing(
         seeded: Path, tmp_path: Path, sink: Sink) -> None:
-    settings = project(seeded, tmp_path, sink)
+    settings = project(seeded, tmp_path, sink, approved=False)  # a dry run needs no approval
     out = tmp_path / "out"
     code, output = run_cli(settings, WEEK, "--dry-run", str(out))
     assert code == 0, output
@@ -438,6 +454,7 @@ def test_an_empty_week_is_reported_and_sent_only_with_force(
     assert code == 0 and sink.count() == 0
     assert "The digest of 2021-W01 has no news and no events; nothing was sent (--force sends " \
            "it anyway)." in " ".join(output.split())
+    approve(settings, list(settings.languages), week="2021-W01")
     report = send_issue(settings, "2021-W01", force=True, environ=ENV)
     assert not report.empty and sink.count() == len(READERS)
 
@@ -456,6 +473,91 @@ def test_the_rate_limit_spaces_messages(seeded: Path, tmp_path: Path, sink: Sink
     started = time.monotonic()
     send(settings)
     assert time.monotonic() - started >= (len(READERS) - 1) / 20
+
+
+# -- approval ----------------------------------------------------------------------------
+
+def test_a_language_no_editor_approved_stops_the_run_before_anything_is_sent(
+        seeded: Path, tmp_path: Path, sink: Sink) -> None:
+    settings = project(seeded, tmp_path, sink, approved=False)
+    approve(settings, ["el", "en", "es"])
+    with pytest.raises(SendError) as caught:
+        send(settings)
+    assert caught.value.report is None
+    assert str(caught.value) == (
+        "the digest of 2021-W24 is not approved in every language it would be sent in (ar not "
+        "approved); nothing was sent. An editor approves each language after reading it in the "
+        "editor preview (newsletter serve): /editor/2021-W24/ar; --unapproved sends them anyway")
+    assert sink.count() == 0 and sink.connections == 0
+    assert log_rows(settings) == {}
+
+    code, output = run_cli(settings, WEEK)
+    assert code == 1 and "/editor/2021-W24/ar" in " ".join(output.split())
+    assert sink.count() == 0 and log_rows(settings) == {}
+
+
+def test_approving_one_language_approves_no_other(
+        seeded: Path, tmp_path: Path, sink: Sink) -> None:
+    settings = project(seeded, tmp_path, sink, approved=False)
+    approve(settings, ["el"])
+    with pytest.raises(SendError, match=r"\(ar, en, es not approved\)"):
+        send(settings)
+    assert sink.count() == 0
+
+
+def test_a_change_after_approval_unapproves_the_language(
+        seeded: Path, tmp_path: Path, sink: Sink) -> None:
+    """An edit to an item of the issue changes what every language would send: each is
+    refused as changed since it was approved, until approved again."""
+    settings = project(seeded, tmp_path, sink)
+    path = settings.content_dir / f"{EVENT_ID}.md"
+    path.write_text(path.read_text("utf-8").replace("title: 'Online Workshop",
+                                                    "title: 'Online workshop"), "utf-8")
+    with pytest.raises(SendError) as caught:
+        send(settings)
+    assert "(ar, el, en, es changed since it was approved)" in str(caught.value)
+    assert sink.count() == 0 and log_rows(settings) == {}
+
+    approve(settings, ["ar", "el", "en", "es"])
+    send(settings)
+    assert sink.by_recipient() == Counter({address: 1 for address, _ in READERS})
+    text = next(sink.messages()["maria@example.org"].message.iter_parts()).get_content()
+    assert "* Online workshop for Local" in text
+
+
+def test_unapproved_languages_are_sent_when_asked(
+        seeded: Path, tmp_path: Path, sink: Sink) -> None:
+    settings = project(seeded, tmp_path, sink, approved=False)
+    approve(settings, ["el"])
+    code, output = run_cli(settings, WEEK, "--unapproved", "--limit", "2")
+    assert code == 0, output
+    assert sink.count() == 2
+    report = send(settings, unapproved=True)
+    assert sum(counts.sent for counts in report.languages.values()) == 2
+    assert sink.by_recipient() == Counter({address: 1 for address, _ in READERS})
+
+
+def test_a_language_with_nothing_left_to_send_needs_no_approval(
+        seeded: Path, tmp_path: Path, sink: Sink) -> None:
+    """Once every Greek reader has the issue, a later change to it does not stop a run that
+    only has others left to send to."""
+    settings = project(seeded, tmp_path, sink, readers=(("maria@example.org", "el"),))
+    send(settings)
+    store = SubscriberStore.open(settings.subscribers_db)
+    store.add("sam@example.org", "en", status="confirmed")
+    store.close()
+    with pytest.raises(SendError, match=r"\(en not approved\)"):
+        send(settings)
+    approve(settings, ["en"])
+    path = settings.content_dir / f"{EVENT_ID}.md"
+    path.write_text(path.read_text("utf-8").replace("title: 'Online Workshop",
+                                                    "title: 'Online workshop"), "utf-8")
+    with pytest.raises(SendError, match=r"\(en changed since it was approved\)"):
+        send(settings)
+    approve(settings, ["en"])
+    report = send(settings)
+    assert report.languages["el"].skipped == 1 and report.languages["en"].sent == 1
+    assert sink.by_recipient() == Counter({"maria@example.org": 1, "sam@example.org": 1})
 
 
 # -- killed mid-run ----------------------------------------------------------------------

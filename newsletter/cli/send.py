@@ -31,11 +31,14 @@ if TYPE_CHECKING:
 @click.option("--resend-unconfirmed", is_flag=True,
               help="Also resend the messages an earlier run handed to the server without "
                    "getting its answer (probably delivered; same Message-ID).")
+@click.option("--unapproved", is_flag=True,
+              help="Also send languages no editor approved, or that changed since they were "
+                   "approved.")
 @pass_app
 def send_command(app: App, week: str, dry_run_dir: Path | None, limit: int | None, force: bool,
-                 resend_unconfirmed: bool) -> None:
+                 resend_unconfirmed: bool, unapproved: bool) -> None:
     """Email the digest of WEEK (such as 2021-W24) to every confirmed subscriber who has
-    not had it yet."""
+    not had it yet, in the languages an editor approved."""
     from newsletter.delivery.send import SendError, send_issue
     from newsletter.digest import DigestError, parse_week
 
@@ -55,7 +58,7 @@ def send_command(app: App, week: str, dry_run_dir: Path | None, limit: int | Non
         try:
             report = send_issue(settings, week, limit=limit, dry_run_dir=dry_run_dir,
                                 force=force, resend_unconfirmed=resend_unconfirmed,
-                                on_progress=show)
+                                unapproved=unapproved, on_progress=show)
             stopped = None
         except SendError as error:
             if error.report is None:

@@ -19,6 +19,12 @@ Failures are told apart by what they mean for the reader:
   message is *unconfirmed* (probably delivered) and never resent unasked;
 - a server that cannot be reached within the retries, or refuses the login:
   the run stops with `SendError`; what was sent is in the log.
+
+Nothing is sent in a language an editor has not approved as it renders now
+(`approvals.py`): the run checks every language still to be sent before the
+first message and stops with `SendError` naming those that are not, unless
+told to send them anyway (`unapproved`). `send_test` sends one language's
+issue to one address, as a subscriber would get it, without the send log.
 """
 
 from __future__ import annotations
@@ -27,22 +33,25 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from email.utils import make_msgid
 from pathlib import Path
 from typing import NamedTuple
 
 from newsletter.config import Settings
 from newsletter.content import atomic_write
+from newsletter.delivery.approvals import language_states
 from newsletter.delivery.compose import MessageTemplate, flatten
 from newsletter.delivery.sendlog import SendLog, message_id, sender_domain
 from newsletter.delivery.smtp import Pacer, SendError, SmtpSession, smtp_password
 from newsletter.delivery.subscribers import Subscriber, SubscriberError, SubscriberStore
 from newsletter.delivery.tokens import load_secret, unsubscribe_url
-from newsletter.digest import DigestError, select_issue
-from newsletter.messages import msg
+from newsletter.digest import DigestError, DigestIssue, select_issue
+from newsletter.messages import Message, load_catalog, msg
 from newsletter.render import email as render_email
-from newsletter.render.email import RenderedIssue, render_issue
+from newsletter.render.email import EXAMPLE_UNSUBSCRIBE_URL, RenderedIssue, render_issue
 from newsletter.render.views import load_items
+from newsletter.resources import resource_dir
 
 BASE_DELAY = 1.0
 """Seconds before the first retry of a temporary failure; doubled for each next one."""
@@ -106,7 +115,8 @@ class SendReport:
 
 def send_issue(settings: Settings, week: str, *, limit: int | None = None,
                dry_run_dir: Path | None = None, force: bool = False,
-               resend_unconfirmed: bool = False, environ: Mapping[str, str] = os.environ,
+               resend_unconfirmed: bool = False, unapproved: bool = False,
+               environ: Mapping[str, str] = os.environ,
                on_progress: ProgressCallback | None = None, base_delay: float = BASE_DELAY,
                sleep: Callable[[float], None] = time.sleep) -> SendReport:
     """Send the digest of `week` to every confirmed subscriber who has not had it yet.
@@ -115,9 +125,11 @@ def send_issue(settings: Settings, week: str, *, limit: int | None = None,
     not count); `dry_run_dir` writes each message as `<id>.<language>.eml`
     there and neither sends nor touches the send log; `force` sends an
     issue with no news and no events; `resend_unconfirmed` resends the
-    copies an earlier run handed over without an answer (same Message-ID).
-    `base_delay` and `sleep` set the pauses between retries (tests shorten
-    them). Raises `SendError`.
+    copies an earlier run handed over without an answer (same Message-ID);
+    `unapproved` also sends languages no editor approved as they render now
+    (without it, such a language still to be sent stops the run before
+    anything is sent; a dry run needs no approval). `base_delay` and `sleep`
+    set the pauses between retries (tests shorten them). Raises `SendError`.
     """
     started = time.perf_counter()
     items = load_items(settings)
@@ -159,23 +171,30 @@ def send_issue(settings: Settings, week: str, *, limit: int | None = None,
         report.send_seconds = time.perf_counter() - started
         return report
 
-    session = SmtpSession(settings.smtp, password)
     try:
         with SendLog.open(settings.subscribers_db) as log:
             records = log.records(issue.week)
-            todo = []
-            for subscriber in subscribers:
-                record = records.get(subscriber.id)
-                if record is not None and record.status == "sent":
-                    report.counts(subscriber.language).skipped += 1
-                elif record is not None and record.status == "sending" \
-                        and not resend_unconfirmed:
-                    report.counts(subscriber.language).unconfirmed += 1
-                    report.unconfirmed.append(subscriber.email)
-                else:
-                    todo.append(subscriber)
-            report.held_back = max(0, len(todo) - limit) if limit is not None else 0
-            todo = todo[:limit] if limit is not None else todo
+    except sqlite3.Error as error:
+        raise SendError(_log_error(settings, error)) from None
+    todo = []
+    for subscriber in subscribers:
+        record = records.get(subscriber.id)
+        if record is not None and record.status == "sent":
+            report.counts(subscriber.language).skipped += 1
+        elif record is not None and record.status == "sending" and not resend_unconfirmed:
+            report.counts(subscriber.language).unconfirmed += 1
+            report.unconfirmed.append(subscriber.email)
+        else:
+            todo.append(subscriber)
+    if not unapproved:
+        _require_approval(settings, issue, {subscriber.language for subscriber in todo},
+                          composer.rendered)
+    report.held_back = max(0, len(todo) - limit) if limit is not None else 0
+    todo = todo[:limit] if limit is not None else todo
+
+    session = SmtpSession(settings.smtp, password)
+    try:
+        with SendLog.open(settings.subscribers_db) as log:
             delivery = _Delivery(settings, issue.week, session, log, report, base_delay, sleep)
             for done, subscriber in enumerate(todo, 1):
                 mid = message_id(issue.week, subscriber.id, domain)
@@ -186,13 +205,68 @@ def send_issue(settings: Settings, week: str, *, limit: int | None = None,
         error.report = report
         raise
     except sqlite3.Error as error:
-        raise SendError(msg("{file}: the send log cannot be written: {reason}; run the "
-                            "command again when it can", file=str(settings.subscribers_db),
-                            reason=str(error)), report) from None
+        raise SendError(_log_error(settings, error), report) from None
     finally:
         session.close()
         report.send_seconds = time.perf_counter() - started
     return report
+
+
+def _log_error(settings: Settings, error: sqlite3.Error) -> Message:
+    return msg("{file}: the send log cannot be written: {reason}; run the command again when "
+               "it can", file=str(settings.subscribers_db), reason=str(error))
+
+
+def _require_approval(settings: Settings, issue: DigestIssue, languages: set[str],
+                      rendered: Mapping[str, RenderedIssue]) -> None:
+    """`SendError` naming each of `languages` that no editor approved as it renders now."""
+    states = language_states(settings, issue, sorted(languages), rendered=rendered)
+    never = [language for language, found in states.items() if found.state == "not-approved"]
+    changed = [language for language, found in states.items() if found.state == "changed"]
+    if not never and not changed:
+        return
+    if never and changed:
+        reasons = msg("{never} not approved, {changed} changed since it was approved",
+                      never=", ".join(never), changed=", ".join(changed))
+    elif never:
+        reasons = msg("{languages} not approved", languages=", ".join(never))
+    else:
+        reasons = msg("{languages} changed since it was approved", languages=", ".join(changed))
+    raise SendError(msg(
+        "the digest of {week} is not approved in every language it would be sent in "
+        "({reasons}); nothing was sent. An editor approves each language after reading it "
+        "in the editor preview (newsletter serve): {pages}; --unapproved sends them anyway",
+        week=issue.week, reasons=reasons,
+        pages=", ".join(f"/editor/{issue.week}/{language}" for language in [*never, *changed])))
+
+
+def send_test(settings: Settings, rendered: RenderedIssue, recipient: str, *,
+              password: str | None) -> None:
+    """Send `rendered` once to `recipient` as a subscriber would get it, its subject marked
+    as a test and an example unsubscribe link in it; the send log and the subscribers are
+    not touched. One try, no retries. Raises `SendError` when the server does not take it."""
+    smtp = settings.smtp
+    subject = msg("[Test] {subject}", subject=rendered.subject)
+    marked = replace(rendered, subject=subject.render(
+        load_catalog(resource_dir("locales"), rendered.language)))
+    message = render_email.build_message(
+        marked, sender=smtp.sender, recipient=recipient, unsubscribe_url=EXAMPLE_UNSUBSCRIBE_URL,
+        message_id=make_msgid("test", domain=sender_domain(smtp.sender)))
+    international = not recipient.isascii()
+    session = SmtpSession(smtp, password)
+    try:
+        result = session.attempt(recipient, flatten(message, international=international),
+                                 international, before_end=lambda: None)
+    finally:
+        session.close()
+    if result.kind == "sent":
+        return
+    if result.kind == "refused":
+        raise SendError(msg("{host}:{port} refused the test message to {address}: {reply}",
+                            host=smtp.host, port=smtp.port, address=recipient,
+                            reply=result.describe()))
+    raise SendError(msg("cannot send through {host}:{port} (smtp.host, smtp.port): {reason}",
+                        host=smtp.host, port=smtp.port, reason=result.text))
 
 
 class _Composer:
