@@ -61,6 +61,9 @@ class SubscriptionRequest:
     sent: EmailKind
     """`confirm`: a confirmation link went out; `already-subscribed`: the address was
     confirmed already and was told so."""
+    language: str
+    """The configured language the request asked for, which the email was written in
+    (a confirmed subscriber's stored language may differ)."""
 
 
 def request_subscription(settings: Settings, secret: bytes, email: str, language: str,
@@ -93,7 +96,7 @@ def request_subscription(settings: Settings, secret: bytes, email: str, language
     # confirmed subscriber, whose stored language is left alone.
     message = _message(settings, secret, subscriber, kind, chosen, now)
     _send(settings, password, subscriber.email, message)
-    return SubscriptionRequest(subscriber, kind)
+    return SubscriptionRequest(subscriber, kind, chosen)
 
 
 def confirm_subscription(settings: Settings, secret: bytes, token: str,

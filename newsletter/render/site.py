@@ -73,8 +73,8 @@ def render_item_page(environment: Environment, view: ItemView, *, site_name: str
         page_title=f"{view.title} – {site_name}",
         canonical=view.url, index_url=layout.index_url(view.language),
         versions=_versions(urls, view.language), default_url=_default_url(urls, languages),
-        feeds=_feeds(layout, view.language), text_lang=field_attributes,
-        event_date=_event_date,
+        feeds=_feeds(layout, view.language), subscribe_url=layout.subscribe_url(view.language),
+        text_lang=field_attributes, event_date=_event_date,
     )
 
 
@@ -92,8 +92,8 @@ def render_index_page(environment: Environment, views: Sequence[ItemView], *, la
         views=views, site_name=site_name, page_title=site_name,
         canonical=layout.index_url(language), index_url=layout.index_url(language),
         versions=_versions(urls, language), default_url=_default_url(urls, languages),
-        feeds=_feeds(layout, language), text_lang=field_attributes,
-        event_date=_event_date,
+        feeds=_feeds(layout, language), subscribe_url=layout.subscribe_url(language),
+        text_lang=field_attributes, event_date=_event_date,
     )
 
 

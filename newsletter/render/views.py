@@ -57,6 +57,10 @@ class SiteLayout:
     def feed_url(self, language: str, file_name: str) -> str:
         return f"{self.base_url}feeds/{language}/{file_name}"
 
+    def subscribe_url(self, language: str) -> str:
+        """The page where readers subscribe to the digest (`newsletter serve`)."""
+        return f"{self.base_url}{language}/subscribe"
+
 
 @dataclass(frozen=True)
 class ItemView:
