@@ -95,5 +95,19 @@ class TranslationMemory:
                   segment_key(source), source, target) for source, target in translations.items()],
             )
 
+    def forget(self, source_lang: str, target_lang: str, version: EngineVersion,
+               translations: Mapping[str, str]) -> int:
+        """Remove stored translations, each only while it still reads as given (someone may
+        have replaced it since); returns how many were removed."""
+        with transaction(self.connection):
+            removed = 0
+            for source, target in translations.items():
+                removed += self.connection.execute(
+                    "DELETE FROM segments WHERE source_lang = ? AND target_lang = ? AND engine = ? "
+                    "AND model_version = ? AND source_key = ? AND target_text = ?",
+                    (source_lang, target_lang, version.engine, version.model_version,
+                     segment_key(source), target)).rowcount
+        return removed
+
     def count(self) -> int:
         return self.connection.execute("SELECT count(*) FROM segments").fetchone()[0]
