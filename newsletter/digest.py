@@ -122,6 +122,14 @@ def select_issue(settings: Settings, week: str,
                        last_day=last_day, news=tuple(news), events=tuple(events))
 
 
+def issue_weeks(items: Sequence[NewsItem]) -> list[str]:
+    """The weeks something happens in, newest first: a news item's publication or an
+    event's start (in its own zone), as `select_issue` places them."""
+    days = [_start_day(item) if _is_event(item) else item.published for item in items]
+    return sorted({week_name(day) for day in days if day is not None and day != date.max},
+                  reverse=True)
+
+
 def _section_key(section: str, order: dict[str, int]) -> tuple[int, int, str]:
     """Configured sections in their order, then the others by name, then no section."""
     if section in order:
