@@ -5,10 +5,10 @@ The model is built offline (`argos_model`), so the tests depend on no installed 
 Its own output is nonsense; what the pages show comes from the memory, stored under
 that model's version exactly as `newsletter localise` stores an engine's output:
 
-- the title, the programme, two link titles and body sentences 0 and 3 to 8 as
-  machine translation (`argos`, `en-el@1.0`);
-- body sentence 1 as an editor's sentence (engine `human`);
-- everything else missing until the engine runs.
+- the title, the programme, two link titles and body sentences 2 to 8 as machine
+  translation (`argos`, `en-el@1.0`);
+- body sentence 0 as an editor's sentence (engine `human`);
+- everything else (body sentence 1, say) missing until the engine runs.
 
 French and Spanish have no engine, so they stay missing.
 """
@@ -41,11 +41,12 @@ argos_packages = "{packages}"
 
 TITLE_EL = ("Διαδικτυακό εργαστήριο για τοπικές και περιφερειακές αρχές: κατάρτιση τοπικής "
             "στρατηγικής ένταξης – συμμετοχή και ευθύνη των ενδιαφερόμενων φορέων")
+HUMAN_BODY = {0: "Η Ευρωπαϊκή Επιτροπή και η Ευρωπαϊκή Επιτροπή των Περιφερειών έχουν τη "
+                 "χαρά να αναφέρουν την επιτυχία της πρώτης εκδήλωσης που διοργανώθηκε στο "
+                 "πλαίσιο της νέας τους σύμπραξης για την ένταξη, στο δίκτυο «Πόλεις και "
+                 "περιφέρειες για την ένταξη των μεταναστών»:"}
 MACHINE_BODY = {
-    0: "Η Ευρωπαϊκή Επιτροπή και η Ευρωπαϊκή Επιτροπή των Περιφερειών έχουν τη χαρά να "
-       "αναφέρουν την επιτυχία της πρώτης εκδήλωσης που διοργανώθηκε στο πλαίσιο της νέας "
-       "τους σύμπραξης για την ένταξη, στο δίκτυο «Πόλεις και περιφέρειες για την ένταξη "
-       "των μεταναστών»:",
+    2: "18 Ιουνίου 2021 10:00 CEST",
     3: "Η εκδήλωση αμοιβαίας μάθησης έφερε κοντά πόλεις και περιφέρειες από όλη την ΕΕ "
        "(κάντε κλικ εδώ για τον κατάλογο των συμμετεχόντων) για να ανταλλάξουν εμπειρίες "
        "και καλές πρακτικές σχετικά με τον σχεδιασμό και την εφαρμογή τοπικών στρατηγικών "
@@ -57,8 +58,6 @@ MACHINE_BODY = {
     7: "10:00 Έναρξη της εκδήλωσης",
     8: "10:05 Έναρξη και καλωσόρισμα",
 }
-HUMAN_BODY = {1: "Εργαστήριο με θέμα «Κατάρτιση τοπικής στρατηγικής ένταξης – συμμετοχή και "
-                 "ευθύνη των ενδιαφερόμενων φορέων»"}
 AGENDA_EL = (
     "Έναρξη της εκδήλωσης",
     "Έναρξη και καλωσόρισμα",

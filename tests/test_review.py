@@ -45,6 +45,7 @@ from newsletter.render.email import render_issue
 
 TODAY = date(2021, 5, 24)
 NEW_TITLE = "Εργαστήριο για τοπικές αρχές: στρατηγική ένταξης με όλους τους φορείς"
+WORKSHOP = "Εργαστήριο: «Κατάρτιση τοπικής στρατηγικής ένταξης»"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -114,11 +115,12 @@ def test_each_sentence_shows_where_its_translation_comes_from(settings: Settings
             for r in title.segments] == [(TITLE_EL, "machine", "argos", "en-el@1.0")]
     body = review.field("body")
     kinds = [row.provenance.kind for row in body.segments]
-    assert kinds[:9] == ["machine", "human", "missing", *["machine"] * 6]
+    assert kinds[:9] == ["human", "missing", *["machine"] * 7]
     assert set(kinds[9:]) == {"missing"}
-    assert body.segments[1].text == HUMAN_BODY[1]
-    assert body.segments[2].text == body.segments[2].source == "18 June 2021 10:00 CEST"
-    assert body.segments[0].text == MACHINE_BODY[0]
+    assert body.segments[0].text == HUMAN_BODY[0]
+    assert body.segments[1].text == body.segments[1].source  # readers see the English
+    assert body.segments[1].source.startswith("Workshop on “Setting Up")
+    assert body.segments[2].text == MACHINE_BODY[2]
     assert body.localised.provenance.kind == "missing"  # one missing sentence is enough
     assert review.field("event.agenda[1]").segments[0].text == AGENDA_EL[1]
 
@@ -158,7 +160,7 @@ def test_a_saved_sentence_reaches_file_memory_item_and_that_languages_feeds_only
     review = side_by_side(settings, CoR_ID, "el", engines={"argos": engine})
     body = review.field("body")
     typed = [row.text for row in body.segments]
-    typed[2] = "18 Ιουνίου 2021 10:00 CEST"  # a missing sentence translated
+    typed[1] = WORKSHOP  # a missing sentence translated
     typed[3] = "Η εκδήλωση έφερε κοντά πόλεις και περιφέρειες από όλη την ΕΕ."  # a fix
     for index, row in enumerate(body.segments):
         if row.provenance.kind == "missing" and index > 3:
@@ -168,15 +170,15 @@ def test_a_saved_sentence_reaches_file_memory_item_and_that_languages_feeds_only
 
     edit = read_human_edit(settings.content_dir, CoR_ID, "el")
     assert edit is not None and set(edit.fields) == {"body"}
-    assert "18 Ιουνίου 2021 10:00 CEST" in edit.fields["body"]
+    assert WORKSHOP in edit.fields["body"]
     assert result.version == side_by_side(settings, CoR_ID, "el",
                                           engines={"argos": engine}).version
     # The editor's own sentences are remembered; the machine's they kept are not.
     sources = [row.source for row in body.segments]
     remembered = human_memory(settings, sources)
-    assert remembered[sources[2]] == "18 Ιουνίου 2021 10:00 CEST"
+    assert remembered[sources[1]] == WORKSHOP
     assert remembered[sources[3]].startswith("Η εκδήλωση έφερε κοντά")
-    assert sources[0] not in remembered and remembered[sources[1]] == HUMAN_BODY[1]
+    assert sources[2] not in remembered and remembered[sources[0]] == HUMAN_BODY[0]
     assert result.remembered == len(typed) - (len(MACHINE_BODY) - 1)  # all but kept machine ones
 
     greek = load_localised(localised_path(settings.data_dir, "el", CoR_ID))
@@ -191,9 +193,9 @@ def test_a_saved_sentence_reaches_file_memory_item_and_that_languages_feeds_only
         == [f"{CoR_ID}.json"]  # one item, not the whole site
 
     rss = (settings.feeds_dir / "el" / "rss.xml").read_text("utf-8")
-    assert "18 Ιουνίου 2021 10:00 CEST" in rss
+    assert WORKSHOP in rss
     page = (settings.site_dir / "el" / f"{CoR_ID}.html").read_text("utf-8")
-    assert "18 Ιουνίου 2021 10:00 CEST" in page
+    assert WORKSHOP in page
     assert snapshot(settings.feeds_dir, settings.site_dir, settings.data_dir / "localised") \
         .items() >= before.items()  # nothing of the other languages rewritten
     assert item_path(settings.content_dir, CoR_ID).read_bytes() == source_bytes

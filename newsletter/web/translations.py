@@ -41,7 +41,7 @@ blueprint.before_request(require_editor)
 
 MARK = re.compile(r"\{/?\d+/?\}")
 """The numbered marks that stand for links and emphasis in a sentence (see `segment`)."""
-CHARACTERS_PER_ROW = 55
+CHARACTERS_PER_ROW = 65
 MAX_ROWS = 24
 LIST_FIELD = re.compile(r"(?P<list>event\.agenda|links)\[(?P<index>\d+)\](?:\.title)?")
 
@@ -70,6 +70,11 @@ class FieldForm:
     """Each text box's text: the translation, or what the editor typed when a save failed."""
     typed: bool
     """The values are the editor's unsaved text (the save was refused)."""
+
+    @property
+    def marked(self) -> bool:
+        """Whether the field's sentences hold marks for links or emphasis."""
+        return any(MARK.search(row.source) for row in self.field.segments)
 
     @property
     def rows(self) -> tuple[int, ...]:
