@@ -23,9 +23,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from newsletter.config import Settings
-from newsletter.delivery.compose import flatten
 from newsletter.delivery.sendlog import sender_domain
-from newsletter.delivery.smtp import SendError, SmtpSession
+from newsletter.delivery.smtp import SendError, send_once
 from newsletter.delivery.subscribers import (
     Subscriber,
     SubscriberStore,
@@ -179,13 +178,7 @@ def _send(settings: Settings, password: str | None, recipient: str,
           message: EmailMessage) -> None:
     """Hand `message` to the SMTP server once; `SendError` when it is not taken."""
     smtp = settings.smtp
-    international = not recipient.isascii()
-    session = SmtpSession(smtp, password)
-    try:
-        result = session.attempt(recipient, flatten(message, international=international),
-                                 international, before_end=lambda: None)
-    finally:
-        session.close()
+    result = send_once(smtp, password, recipient, message)
     # `unconfirmed`: the whole message reached the server, which almost certainly took
     # it; asking the reader to try again could only bring them a second copy.
     if result.kind in ("sent", "unconfirmed"):

@@ -43,7 +43,7 @@ from newsletter.content import atomic_write
 from newsletter.delivery.approvals import language_states
 from newsletter.delivery.compose import MessageTemplate, flatten
 from newsletter.delivery.sendlog import SendLog, message_id, sender_domain
-from newsletter.delivery.smtp import Pacer, SendError, SmtpSession, smtp_password
+from newsletter.delivery.smtp import Pacer, SendError, SmtpSession, send_once, smtp_password
 from newsletter.delivery.subscribers import Subscriber, SubscriberError, SubscriberStore
 from newsletter.delivery.tokens import load_secret, unsubscribe_url
 from newsletter.digest import DigestError, DigestIssue, select_issue
@@ -252,13 +252,7 @@ def send_test(settings: Settings, rendered: RenderedIssue, recipient: str, *,
     message = render_email.build_message(
         marked, sender=smtp.sender, recipient=recipient, unsubscribe_url=EXAMPLE_UNSUBSCRIBE_URL,
         message_id=make_msgid("test", domain=sender_domain(smtp.sender)))
-    international = not recipient.isascii()
-    session = SmtpSession(smtp, password)
-    try:
-        result = session.attempt(recipient, flatten(message, international=international),
-                                 international, before_end=lambda: None)
-    finally:
-        session.close()
+    result = send_once(smtp, password, recipient, message)
     if result.kind == "sent":
         return
     if result.kind == "refused":

@@ -13,10 +13,12 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Mapping
+from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, NamedTuple
 
 from newsletter.config import SmtpSettings
+from newsletter.delivery.compose import flatten
 from newsletter.messages import Message, msg
 
 if TYPE_CHECKING:
@@ -219,3 +221,18 @@ class SmtpSession:
 
 def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def send_once(smtp: SmtpSettings, password: str | None, recipient: str,
+              message: EmailMessage) -> Attempt:
+    """Hand one message to the server over a connection of its own, with one try and no
+    log: for messages a person asked for just now (a confirmation, a test), who can ask
+    again."""
+    international = not recipient.isascii()
+    session = SmtpSession(smtp, password)
+    try:
+        return session.attempt(recipient, flatten(message, international=international),
+                               international, before_end=lambda: None)
+    finally:
+        session.close()
+
