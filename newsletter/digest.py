@@ -25,19 +25,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from newsletter.config import Settings
-from newsletter.messages import Message, msg
+from newsletter.messages import MessageError, msg
 from newsletter.model import NewsItem
 
 WEEK_PATTERN = re.compile(r"(\d{4})-W(\d{2})")
 """ISO 8601 week, extended form: four-digit year, `-W`, two-digit week."""
 
 
-class DigestError(ValueError):
+class DigestError(MessageError, ValueError):
     """A digest that cannot be made, with the reason as a translatable `Message`."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.render())
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,15 @@ class Message:
         return self.render()
 
 
+class MessageError(Exception):
+    """An error whose reason is a `Message`, shown in the reader's language by whoever
+    catches it; `str()` gives the English."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.render())
+        self.message = message
+
+
 def msg(text: str, /, **params: object) -> Message:
     """Mark `text` for translation and bind its placeholders."""
     return Message(text, params)

@@ -19,19 +19,18 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from newsletter.config import SmtpSettings
 from newsletter.delivery.compose import flatten
-from newsletter.messages import Message, msg
+from newsletter.messages import Message, MessageError, msg
 
 if TYPE_CHECKING:
     from newsletter.delivery.send import SendReport
 
 
-class SendError(Exception):
+class SendError(MessageError):
     """The run cannot go on (no digest, no secret, no password, no server); `message`
     says why, `report` what was done before it stopped (None when nothing was)."""
 
     def __init__(self, message: Message, report: SendReport | None = None) -> None:
-        super().__init__(message.render())
-        self.message = message
+        super().__init__(message)
         self.report = report
 
 

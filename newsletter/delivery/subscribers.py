@@ -25,7 +25,7 @@ from typing import Literal, TextIO, TypeVar, get_args
 from email_validator import EmailNotValidError, validate_email
 
 from newsletter.db import Migration, connect, migrate, transaction
-from newsletter.messages import Message, msg
+from newsletter.messages import Message, MessageError, msg
 from newsletter.model import normalise_language
 
 Status = Literal["pending", "confirmed", "unsubscribed"]
@@ -68,12 +68,11 @@ class Subscriber:
     """Last change of language or status, same form."""
 
 
-class SubscriberError(ValueError):
+class SubscriberError(MessageError, ValueError):
     """A value that cannot be stored, with the field it belongs to and why."""
 
     def __init__(self, message: Message, field: str) -> None:
-        super().__init__(message.render())
-        self.message = message
+        super().__init__(message)
         self.field = field
         """`email`, `language`, `status` (or `file` for a CSV file that cannot be read)."""
 
@@ -85,12 +84,11 @@ class CsvError(SubscriberError):
         super().__init__(message, "file")
 
 
-class UnknownSubscriber(LookupError):
+class UnknownSubscriber(MessageError, LookupError):
     """No subscriber has this id (never added, or erased since)."""
 
     def __init__(self, subscriber_id: int) -> None:
-        self.message = msg("no subscriber has the id {id}", id=subscriber_id)
-        super().__init__(self.message.render())
+        super().__init__(msg("no subscriber has the id {id}", id=subscriber_id))
 
 
 @dataclass

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from newsletter.config import Settings
 from newsletter.delivery.subscribers import SubscriberError
-from newsletter.messages import Message, msg
+from newsletter.messages import Message, MessageError, msg
 
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
@@ -38,12 +38,8 @@ _TOKEN = re.compile(r"([1-9][0-9]{0,18})\.(-|[1-9][0-9]{0,11})\.([A-Za-z0-9_-]{4
 _PURPOSE = re.compile(r"[a-z]+(?:-[a-z]+)*")
 
 
-class TokenError(ValueError):
+class TokenError(MessageError, ValueError):
     """A link that cannot be used; `message` says whether it is invalid or expired."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.render())
-        self.message = message
 
 
 class SecretError(SubscriberError):

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.messages import Message, msg
+from newsletter.messages import MessageError, msg
 
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 """Largest page accepted; real news pages are a few kilobytes of text."""
@@ -25,12 +25,8 @@ WRAP_MIN_LENGTH = 60
 """A line at least this long that ends mid-sentence continues on the next line."""
 
 
-class PageError(ValueError):
+class PageError(MessageError, ValueError):
     """A page that cannot be imported; the message says why."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass(frozen=True)

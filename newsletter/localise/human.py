@@ -41,7 +41,7 @@ from newsletter.content import (
     read_text,
     split_front_matter,
 )
-from newsletter.messages import msg
+from newsletter.messages import MessageError, msg
 from newsletter.model import NewsItem, normalise_language
 
 HUMAN_KEYS = ("language", "title", "lead", "agenda", "links", "source_fingerprint")
@@ -116,14 +116,13 @@ def read_human_edit(content_dir: Path, item_id: str, language: str) -> HumanEdit
     return HumanEdit(path, language, fields, source_fingerprint)
 
 
-class EditConflict(ValueError):
+class EditConflict(MessageError, ValueError):
     """The editor's file changed since the version the edit was based on."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.message = msg("{path}: someone else changed this translation since you opened it; "
-                           "reload it and apply your change again", path=str(path))
-        super().__init__(str(self.message))
+        super().__init__(msg("{path}: someone else changed this translation since you opened "
+                             "it; reload it and apply your change again", path=str(path)))
 
 
 def edit_version(content_dir: Path, item_id: str, language: str) -> str:

@@ -33,7 +33,7 @@ from newsletter.localise.human import HumanEdit, edit_version, read_human_edit, 
 from newsletter.localise.memory import EngineVersion, TranslationMemory, segment_key
 from newsletter.localise.segment import Template
 from newsletter.localise.store import load_localised, localised_path
-from newsletter.messages import Message, msg
+from newsletter.messages import MessageError, msg
 from newsletter.model import (
     SLUG_PATTERN,
     LocalisedField,
@@ -48,20 +48,12 @@ LOCK_FILE = "review.lock"
 """In the data folder: one save at a time localises and renders."""
 
 
-class UnknownItem(LookupError):
+class UnknownItem(MessageError, LookupError):
     """No such item, field or configured language."""
 
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.render())
-        self.message = message
 
-
-class InvalidEdit(ValueError):
+class InvalidEdit(MessageError, ValueError):
     """An edit that cannot be saved as sent (the form does not fit the source)."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.render())
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from newsletter.config import Settings
 from newsletter.delivery.tokens import load_secret
 from newsletter.localise import formatting
-from newsletter.messages import Message, msg
+from newsletter.messages import Message, MessageError, msg
 from newsletter.resources import resource_dir
 from newsletter.web.context import (
     EXTENSION,
@@ -47,12 +47,8 @@ SITE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src * data:; 
 """The built site's pages carry their own stylesheet and never a script."""
 
 
-class WebError(Exception):
+class WebError(MessageError):
     """The application cannot be started as configured; `message` says what to set."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.render())
-        self.message = message
 
 
 def create_app(settings: Settings, *, host: str | None = None,

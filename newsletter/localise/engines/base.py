@@ -5,15 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from newsletter.messages import Message
+from newsletter.messages import MessageError
 
 
-class EngineError(RuntimeError):
+class EngineError(MessageError, RuntimeError):
     """An engine that cannot do what was asked; the message says why and what to do."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(str(message))
-        self.message = message
 
 
 class Engine(Protocol):
