@@ -21,6 +21,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from newsletter.config import Settings
 from newsletter.localise.formatting import text_direction
+from newsletter.localise.notices import language_name
 from newsletter.messages import Message, load_catalog
 from newsletter.resources import resource_dir
 
@@ -64,6 +65,31 @@ class WebContext:
     def within_limit(self, rate: str, action: str) -> bool:
         """Count one `action` by this client against `rate`; False once it is used up."""
         return self.limiter.hit(parse(rate), action, request.remote_addr or "unknown")
+
+
+@dataclass(frozen=True)
+class LanguageOption:
+    """A configured language as pages offer it (switchers, lists, the subscribe form)."""
+
+    code: str
+    name: str
+    """In the language itself ("Ελληνικά"): a reader who cannot read the page still finds
+    their own."""
+    direction: str
+    """How `name` is written."""
+    label: str
+    """In the page's language ("Greek"), for sentences about it."""
+
+
+def language_option(code: str) -> LanguageOption:
+    """`code` named in itself and in this request's language."""
+    return LanguageOption(code, language_name(code, code), text_direction(code),
+                          language_name(code, g.language))
+
+
+def site_languages() -> list[LanguageOption]:
+    """Every configured language, in the configured order."""
+    return [language_option(code) for code in context().settings.languages]
 
 
 def context() -> WebContext:

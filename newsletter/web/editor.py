@@ -38,7 +38,6 @@ from newsletter.delivery.send import send_test
 from newsletter.delivery.smtp import SendError
 from newsletter.delivery.subscribers import SubscriberError, normalise_email
 from newsletter.digest import DigestError, DigestIssue, issue_weeks, select_issue
-from newsletter.localise.formatting import text_direction
 from newsletter.localise.notices import language_name
 from newsletter.messages import msg
 from newsletter.model import NewsItem, localisable_texts
@@ -47,7 +46,7 @@ from newsletter.render.email import EXAMPLE_UNSUBSCRIBE_URL, RenderedIssue, pers
 from newsletter.render.html import first_paragraph_text
 from newsletter.render.views import ATOM_FILE, RSS_FILE, ItemView, field_attributes, load_items, load_views
 from newsletter.web.auth import require_editor
-from newsletter.web.context import context, reader_language, t
+from newsletter.web.context import context, language_option, reader_language, site_languages, t
 
 blueprint = Blueprint("editor", __name__, url_prefix="/editor")
 blueprint.before_request(require_editor)
@@ -60,18 +59,6 @@ EDITOR_NAME_KEY = "editor_name"
 """Where the session keeps the name an editor approved with, to offer it next time."""
 TEST_ADDRESS_KEY = "test_address"
 MAX_NAME = 80
-
-
-@dataclass(frozen=True)
-class Language:
-    """A configured language, named in its own words, for the switcher and the list."""
-
-    code: str
-    name: str
-    """In the language itself ("Ελληνικά")."""
-    direction: str
-    label: str
-    """In the editor's language, for sentences about it ("Greek")."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +94,7 @@ def issues() -> str:
             issue = select_issue(settings, week, items)
             rows.append(IssueRow(issue, _dates(issue), language_states(
                 settings, issue, settings.languages, items, store=store)))
-    return render_template("web/editor/issues.html", rows=rows, languages=_languages())
+    return render_template("web/editor/issues.html", rows=rows, languages=site_languages())
 
 
 @blueprint.get("/<week>/<language>", endpoint="issue")
@@ -124,7 +111,7 @@ def issue_page(week: str, language: str) -> str:
     titles = {view.item.id: view.title for view in views}
     return render_template(
         "web/editor/issue.html", issue=issue, dates=_dates(issue), rendered=rendered,
-        language=_language(language), languages=_languages(), fingerprint=fingerprint,
+        language=language_option(language), languages=site_languages(), fingerprint=fingerprint,
         state=LanguageApproval(language, state_of(approval, fingerprint), approval),
         approved_at=(format_datetime(approval.approved_at, "medium", tzinfo=UTC,
                                      locale=_babel(g.language)) if approval else ""),
@@ -264,15 +251,6 @@ def review_url(item_id: str, language: str) -> str:
         return url_for("translations.item", item_id=item_id, language=language)
     except BuildError:  # that page is not part of this application
         return f"/editor/items/{item_id}/{language}"
-
-
-def _languages() -> list[Language]:
-    return [_language(code) for code in context().settings.languages]
-
-
-def _language(code: str) -> Language:
-    return Language(code, language_name(code, code), text_direction(code),
-                    language_name(code, g.language))
 
 
 def _dates(issue: DigestIssue) -> str:

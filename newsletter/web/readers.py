@@ -39,11 +39,10 @@ from newsletter.delivery.optin import (
 from newsletter.delivery.smtp import SendError
 from newsletter.delivery.subscribers import Subscriber, SubscriberError
 from newsletter.delivery.tokens import TokenError
-from newsletter.localise.formatting import text_direction
 from newsletter.localise.notices import language_name
 from newsletter.messages import msg
 from newsletter.render.views import ATOM_FILE, CALENDAR_FILE, RSS_FILE, SiteLayout
-from newsletter.web.context import context, reader_language, t, use_language
+from newsletter.web.context import context, reader_language, site_languages, t, use_language
 
 blueprint = Blueprint("readers", __name__)
 ONE_CLICK = {"List-Unsubscribe": ["One-Click"]}
@@ -169,10 +168,8 @@ def _page_language(subscriber: Subscriber | None) -> str:
 
 def _subscribe_form(language: str, *, email: str, chosen: str,
                     error: SubscriberError | None = None) -> str:
-    languages = [(code, language_name(code, code), text_direction(code))
-                 for code in context().settings.languages]
     return render_template("web/readers/subscribe.html", email=email, chosen=chosen,
-                           languages=languages, error=error,
+                           languages=site_languages(), error=error,
                            action=url_for("readers.subscribe_post", lang=language))
 
 

@@ -19,7 +19,6 @@ from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from newsletter.content import ContentError
-from newsletter.localise.formatting import text_direction
 from newsletter.localise.human import EditConflict
 from newsletter.localise.notices import language_name
 from newsletter.localise.review import (
@@ -34,7 +33,7 @@ from newsletter.messages import Message, msg
 from newsletter.model import Provenance
 from newsletter.render.views import SiteLayout
 from newsletter.web.auth import require_editor
-from newsletter.web.context import context, t
+from newsletter.web.context import context, language_option, site_languages, t
 
 blueprint = Blueprint("translations", __name__, url_prefix="/editor/items")
 blueprint.before_request(require_editor)
@@ -47,15 +46,6 @@ LIST_FIELD = re.compile(r"(?P<list>event\.agenda|links)\[(?P<index>\d+)\](?:\.ti
 
 Typed = list[str] | str
 """What the editor typed for a field: one text per sentence, or the whole field."""
-
-
-@dataclass(frozen=True)
-class Language:
-    """A configured language as the switcher shows it: in its own words."""
-
-    code: str
-    name: str
-    direction: str
 
 
 @dataclass(frozen=True)
@@ -156,23 +146,18 @@ def _typed(field: FieldReview) -> Typed:
 
 def _page(review: ItemReview, *, typed: dict[str, Typed] | None = None, status: int = 200,
           problems: Sequence[Message | ContentError] | None = None) -> str | tuple[str, int]:
-    settings = context().settings
     typed = typed or {}
     forms = [_form(review, field, typed.get(field.name)) for field in review.fields]
     layout = SiteLayout("/")
     page = render_template(
         "web/editor/item.html", review=review, forms=forms, problems=problems or [],
-        item=review.item, source=_language(review.item.language),
-        target=_language(review.language),
-        languages=[_language(code) for code in settings.languages],
+        item=review.item, source=language_option(review.item.language),
+        target=language_option(review.language),
+        languages=site_languages(),
         original_url=layout.page_url(review.item.language, review.item.id),
         translated_url=layout.page_url(review.language, review.item.id),
         provenance_label=provenance_label, marked=marked)
     return (page, status) if status != 200 else page
-
-
-def _language(code: str) -> Language:
-    return Language(code, language_name(code, code), text_direction(code))
 
 
 def _form(review: ItemReview, field: FieldReview, typed: Typed | None) -> FieldForm:
