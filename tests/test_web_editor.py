@@ -319,7 +319,7 @@ def test_a_test_message_arrives_in_the_chosen_language(settings: Settings, clien
     received = sink.messages()["Editor@example.org"]
     message = received.message
     assert received.sender == "digest@news.example.org"
-    assert message["Subject"] == f"[Test] {GREEK_SUBJECT}"
+    assert message["Subject"] == f"[Δοκιμή] {GREEK_SUBJECT}"  # the marker in Greek too
     assert message["Content-Language"] == "el" and message["To"] == "Editor@example.org"
     assert message["List-Unsubscribe"] == f"<{EXAMPLE_UNSUBSCRIBE_URL}>"
     plain, rich = (part.get_content() for part in message.iter_parts())

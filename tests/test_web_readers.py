@@ -208,7 +208,7 @@ def test_requests_beyond_the_limit_are_refused(tmp_path: Path, sink: Sink) -> No
     third = subscribe(client, "three@example.org", token=token)
     assert third.status_code == 429
     text = third.get_data(as_text=True)
-    assert '<html lang="el"' in text and "Too many requests" in text
+    assert '<html lang="el"' in text and "Πάρα πολλά αιτήματα" in text  # in the page's language
     assert status(settings, "three@example.org") is None
     assert sink.count() == 2
 
