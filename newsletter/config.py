@@ -38,7 +38,8 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "smtp": frozenset({"host", "port", "security", "username", "password_env", "sender",
                        "rate_per_second", "retries", "timeout"}),
     "subscribers": frozenset({"secret_env", "confirm_days"}),
-    "serve": frozenset({"host", "port", "editor_token_env", "subscribe_limit", "test_send_limit"}),
+    "serve": frozenset({"host", "port", "editor_token_env", "subscribe_limit", "test_send_limit",
+                        "proxies"}),
 }
 SECURITY_MODES = ("starttls", "tls", "none")
 """Every setting, by table; `docs/config.md` documents each one."""
@@ -103,6 +104,9 @@ class ServeSettings:
     """Subscription requests allowed per client address (a `limits` rate string)."""
     test_send_limit: str = "10 per hour"
     """Test sends allowed per client address."""
+    proxies: int = 0
+    """Reverse proxies in front of the server whose `X-Forwarded-For/-Proto/-Host` headers
+    are believed, so rate limits count readers, not the proxy; 0 believes none."""
 
 
 @dataclass(frozen=True)
@@ -321,6 +325,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
         editor_token_env=serve_value("editor_token_env", str, _non_empty),
         subscribe_limit=serve_value("subscribe_limit", str, _rate_limit),
         test_send_limit=serve_value("test_send_limit", str, _rate_limit),
+        proxies=serve_value("proxies", int, _non_negative),
     )
 
     settings = Settings(

@@ -421,3 +421,24 @@ def test_stored_addresses_are_shown_escaped(app, settings: Settings) -> None:
     text = app.test_client().get(unsubscribe_path(settings, odd)).get_data(as_text=True)
     assert "o&#39;brien&amp;co@example.org" in text
     assert "o'brien&co" not in text
+
+
+def test_behind_a_proxy_the_limit_counts_each_readers_address(tmp_path: Path, sink: Sink) -> None:
+    settings = make_settings(tmp_path, sink.port, limit="1 per minute")  # type: ignore[attr-defined]
+    config = settings.project_dir / "newsletter.toml"
+    config.write_text(config.read_text("utf-8") + "proxies = 1\n", "utf-8")
+    settings = load_settings(settings.project_dir)
+    client = create_app(settings, environ=ENV).test_client()
+    token = csrf_token(client)
+
+    def from_reader(address: str, reader: str) -> int:
+        return client.post("/el/subscribe", data={"email": address, "language": "el",
+                                                  "csrf_token": token},
+                           headers={"X-Forwarded-For": reader}).status_code
+
+    assert from_reader("one@example.org", "203.0.113.7") == 303
+    assert from_reader("two@example.org", "198.51.100.9") == 303  # another reader
+    assert from_reader("three@example.org", "203.0.113.7") == 429  # the first one again
+    # Only the proxy's own hop is believed: a client cannot pick a fresh address.
+    assert from_reader("four@example.org", "192.0.2.1, 203.0.113.7") == 429
+    assert sink.count() == 2

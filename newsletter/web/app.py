@@ -21,6 +21,7 @@ from flask import Flask, Response, g, redirect, render_template, send_from_direc
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import StrictUndefined
 from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter.config import Settings
 from newsletter.delivery.tokens import load_secret
@@ -93,6 +94,11 @@ def create_app(settings: Settings, *, host: str | None = None,
         settings=settings, secret=secret, editor_token=token,
         editors_open=editors_open,
         smtp_password=smtp_password(settings.smtp, environ), clock=clock)
+    if settings.serve.proxies:
+        # Only as many hops as the operator says are theirs: a header a client wrote
+        # itself would otherwise choose its own rate-limit key.
+        n = settings.serve.proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     CSRFProtect(app)
     _templates(app, settings)
 
