@@ -109,9 +109,13 @@ def test_a_reader_subscribes_confirms_and_unsubscribes(settings: Settings, sink:
         assert sink.count() == 1
         assert sink.received[0].message["Content-Language"] == "fr"
 
-        # The link from the email, opened as the reader would.
+        # The link from the email, opened as the reader would: a button, then confirmed.
         response = page.goto(served(link_in(sink, 0), base))
         assert response is not None and response.status == 200
+        assert page.locator("html").get_attribute("lang") == "fr"
+        assert status(settings, "maria@example.org") == "pending"
+        with page.expect_navigation():
+            page.click("form.confirm-form button[type=submit]")
         assert page.locator("html").get_attribute("lang") == "fr"
         assert status(settings, "maria@example.org") == "confirmed"
         feeds = page.locator("main a[type='application/rss+xml']").get_attribute("href")

@@ -269,19 +269,39 @@ def confirm_path(sink: Sink) -> str:
     return local(CONFIRM_LINK.search(sink.received[-1].message.get_content()).group(0))
 
 
-def test_the_confirmation_link_confirms_and_shows_the_feeds(app, settings: Settings,
-                                                           sink: Sink) -> None:
+def test_opening_the_confirmation_link_only_shows_the_button(app, settings: Settings,
+                                                            sink: Sink) -> None:
     client = app.test_client()
     subscribe(client, "layla@example.org", language="ar")
     page = client.get(confirm_path(sink), headers={"Accept-Language": "fr"})
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert '<html lang="ar" dir="rtl">' in text  # the subscriber's language, not the browser's
+    assert 'class="stack confirm-form"' in text and "layla@example.org" in text
+    assert status(settings, "layla@example.org") == "pending"  # a mail scanner subscribes no one
+    without_csrf = client.post(confirm_path(sink))
+    assert without_csrf.status_code == 400
+    assert status(settings, "layla@example.org") == "pending"
+
+
+def test_the_confirmation_button_confirms_and_shows_the_feeds(app, settings: Settings,
+                                                             sink: Sink) -> None:
+    client = app.test_client()
+    subscribe(client, "layla@example.org", language="ar")
+    form = client.get(confirm_path(sink)).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    page = client.post(confirm_path(sink), data={"csrf_token": token})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in text
     assert status(settings, "layla@example.org") == "confirmed"
     assert f'href="{BASE}feeds/ar/rss.xml"' in text
     assert f'href="{BASE}ar/"' in text
+    # Opened again once confirmed: the confirmed page, nothing to press.
     again = app.test_client().get(confirm_path(sink))
     assert again.status_code == 200
+    assert "confirm-form" not in again.get_data(as_text=True)
+    assert f'href="{BASE}feeds/ar/rss.xml"' in again.get_data(as_text=True)
     assert status(settings, "layla@example.org") == "confirmed"
 
 

@@ -98,6 +98,18 @@ def request_subscription(settings: Settings, secret: bytes, email: str, language
     return SubscriptionRequest(subscriber, kind, chosen)
 
 
+def confirmation_owner(settings: Settings, secret: bytes, token: str,
+                       now: datetime) -> Subscriber:
+    """The subscriber a confirmation link was made for, unchanged (the page that asks them
+    to press the button). Raises `TokenError` like `confirm_subscription`."""
+    subscriber_id = read_token(secret, CONFIRM, token, now)
+    with SubscriberStore.open(settings.subscribers_db) as store:
+        subscriber = store.by_id(subscriber_id)
+    if subscriber is None:
+        raise TokenError(msg("the link is invalid"))
+    return subscriber
+
+
 def confirm_subscription(settings: Settings, secret: bytes, token: str,
                          now: datetime) -> Subscriber:
     """The subscriber a confirmation link was made for, now `confirmed`.

@@ -4,7 +4,9 @@
   redirects to `/<lang>/subscribe/check-your-email`. The answer is the same for a
   new, pending, confirmed or unsubscribed address, so the page never tells anyone
   whether an address is on the list.
-- `GET /confirm?token=...`: the link from the confirmation email; confirms.
+- `GET /confirm?token=...`: the link from the confirmation email shows a button and
+  changes nothing (a mail scanner opening the link must not subscribe anyone);
+  `POST` (with its CSRF token) confirms.
 - `GET /unsubscribe?token=...` shows a button and changes nothing, because mail
   scanners open links in emails; `POST` unsubscribes: either the button's form
   (with its CSRF token) or the one-click POST of RFC 8058, which mail providers
@@ -32,6 +34,7 @@ from flask.blueprints import BlueprintSetupState
 
 from newsletter.delivery.optin import (
     confirm_subscription,
+    confirmation_owner,
     request_subscription,
     unsubscribe,
     unsubscribe_link_owner,
@@ -111,12 +114,32 @@ def check_email(lang: str) -> str:
 @blueprint.get("/confirm")
 def confirm() -> str | tuple[str, int]:
     web = context()
+    token = request.args.get("token", "")
+    try:
+        subscriber = confirmation_owner(web.settings, web.secret, token, web.clock())
+    except TokenError as error:
+        return _link_problem(error, "confirm")
+    use_language(_page_language(subscriber))
+    if subscriber.status == "confirmed":
+        return _confirmed(subscriber)
+    return render_template("web/readers/confirm.html", subscriber=subscriber,
+                           language=language_name(subscriber.language, g.language),
+                           action=url_for("readers.confirm_post", token=token))
+
+
+@blueprint.post("/confirm")
+def confirm_post() -> str | tuple[str, int]:
+    web = context()
     try:
         subscriber = confirm_subscription(web.settings, web.secret,
                                           request.args.get("token", ""), web.clock())
     except TokenError as error:
         return _link_problem(error, "confirm")
     use_language(_page_language(subscriber))
+    return _confirmed(subscriber)
+
+
+def _confirmed(subscriber: Subscriber) -> str:
     return render_template("web/readers/confirmed.html", subscriber=subscriber,
                            language=language_name(subscriber.language, g.language))
 
