@@ -48,3 +48,14 @@ def copy_project(project: Path, tmp_path: Path) -> Settings:
 
     shutil.copytree(project, tmp_path / "project")
     return load_settings(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def review_seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed project with a tiny English-Greek Argos model and Greek in the memory
+    (`review_support`), built once per module; tests take a `copy_project` of it."""
+    from review_support import build_packages, review_project
+
+    packages = build_packages(tmp_path_factory.mktemp("argos"))
+    return review_project(tmp_path_factory.mktemp("review"), packages)
+

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("ctranslate2", reason="ctranslate2 missing: pip install argos-translate-lt")
 
 from conftest import REPO, copy_project
-from review_support import HUMAN_BODY, TITLE_EL, CoR_ID, build_packages, review_project
+from review_support import HUMAN_BODY, TITLE_EL, CoR_ID
 from web_support import SECRET, chromium, serving
 
 from newsletter.config import Settings
@@ -30,15 +30,9 @@ SCREENSHOT = REPO / "docs" / "images" / "side-by-side.png"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    packages = build_packages(tmp_path_factory.mktemp("argos"))
-    return review_project(tmp_path_factory.mktemp("imported"), packages)
-
-
 @pytest.fixture
-def settings(imported: Path, tmp_path: Path) -> Settings:
-    return copy_project(imported, tmp_path)
+def settings(review_seeds: Path, tmp_path: Path) -> Settings:
+    return copy_project(review_seeds, tmp_path)
 
 
 def title_cell(page):

@@ -22,8 +22,6 @@ from review_support import (
     MACHINE_BODY,
     TITLE_EL,
     CoR_ID,
-    build_packages,
-    review_project,
 )
 
 from newsletter.config import Settings
@@ -65,15 +63,9 @@ class CountingEngine:
         return self.engine.translate(source, target, segments)
 
 
-@pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    packages = build_packages(tmp_path_factory.mktemp("argos"))
-    return review_project(tmp_path_factory.mktemp("imported"), packages)
-
-
 @pytest.fixture
-def settings(imported: Path, tmp_path: Path) -> Settings:
-    return copy_project(imported, tmp_path)
+def settings(review_seeds: Path, tmp_path: Path) -> Settings:
+    return copy_project(review_seeds, tmp_path)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("ctranslate2", reason="ctranslate2 missing: pip install argos-translate-lt")
 
 from conftest import copy_project
-from review_support import HUMAN_BODY, TITLE_EL, CoR_ID, build_packages, review_project
+from review_support import HUMAN_BODY, TITLE_EL, CoR_ID
 from web_support import SECRET
 
 from newsletter.config import Settings
@@ -25,15 +25,9 @@ PAGE = f"/editor/items/{CoR_ID}/el"
 NEW_TITLE = "Εργαστήριο για τοπικές αρχές: στρατηγική ένταξης"
 
 
-@pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    packages = build_packages(tmp_path_factory.mktemp("argos"))
-    return review_project(tmp_path_factory.mktemp("imported"), packages)
-
-
 @pytest.fixture
-def settings(imported: Path, tmp_path: Path) -> Settings:
-    return copy_project(imported, tmp_path)
+def settings(review_seeds: Path, tmp_path: Path) -> Settings:
+    return copy_project(review_seeds, tmp_path)
 
 
 @pytest.fixture
