@@ -292,11 +292,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
                            defaults.digest_upcoming_weeks, _non_negative)
     sections = _text_list(checker, "digest.sections", digest.get("sections", []), None)
 
-    smtp_table = checker.section("smtp", data)
-    smtp_defaults = SmtpSettings()
-
-    def smtp_value(key: str, kind: type, check: Callable[[Any], Any] | None) -> Any:
-        return checker.get(f"smtp.{key}", smtp_table, kind, getattr(smtp_defaults, key), check)
+    smtp_value = checker.table_reader("smtp", data, SmtpSettings())
 
     smtp = SmtpSettings(
         host=smtp_value("host", str, _non_empty), port=smtp_value("port", int, _port),
@@ -314,11 +310,7 @@ def parse_settings(data: Mapping[str, Any], path: Path) -> Settings:
     confirm_days = checker.get("subscribers.confirm_days", subscribers, int,
                                defaults.confirm_days, _positive)
 
-    serve_table = checker.section("serve", data)
-    serve_defaults = ServeSettings()
-
-    def serve_value(key: str, kind: type, check: Callable[[Any], Any] | None) -> Any:
-        return checker.get(f"serve.{key}", serve_table, kind, getattr(serve_defaults, key), check)
+    serve_value = checker.table_reader("serve", data, ServeSettings())
 
     serve = ServeSettings(
         host=serve_value("host", str, _non_empty), port=serve_value("port", int, _port),
@@ -540,6 +532,18 @@ class _Checker:
             self.problem(key, value, _EXPECTED[check])
             return default
         return checked
+
+    def table_reader(self, name: str, data: Mapping[str, Any], defaults: object
+                     ) -> Callable[[str, type | tuple[type, ...], Callable[[Any], Any] | None], Any]:
+        """`get` for the keys of table `name`, each defaulting to the same-named field of
+        `defaults` (a settings dataclass)."""
+        table = self.section(name, data)
+
+        def value(key: str, kind: type | tuple[type, ...],
+                  check: Callable[[Any], Any] | None) -> Any:
+            return self.get(f"{name}.{key}", table, kind, getattr(defaults, key), check)
+
+        return value
 
     def raise_if_any(self) -> None:
         if self.problems:
