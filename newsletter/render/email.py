@@ -45,7 +45,7 @@ from newsletter.localise.formatting import text_direction
 from newsletter.messages import Message, load_catalog, msg, msg_plural
 from newsletter.model import NewsItem
 from newsletter.render.environment import template_environment
-from newsletter.render.html import first_paragraph_text, lang_attributes
+from newsletter.render.html import lang_attributes
 from newsletter.render.views import ItemView, SiteLayout, field_attributes, load_views
 from newsletter.resources import resource_dir
 
@@ -219,12 +219,9 @@ def _entry(view: ItemView, limit: int) -> Entry:
     """The view with its summary: the lead, else the body's first paragraph (as the
     feeds' summary), where a paragraph ending in a colon introduced more than the email
     shows, so it ends with an ellipsis instead."""
-    if view.lead.strip():
-        summary, field_name = view.lead, "lead"
-    else:
-        summary, field_name = first_paragraph_text(view.body_html), "body"
-        if summary.endswith(":"):
-            summary = summary[:-1].rstrip() + "…"
+    summary, field_name = view.summary()
+    if field_name == "body" and summary.endswith(":"):
+        summary = summary[:-1].rstrip() + "…"
     return Entry(view, _shorten(summary, limit), field_attributes(view, "title"),
                  field_attributes(view, field_name))
 

@@ -40,7 +40,6 @@ from lxml import etree
 
 from newsletter.localise.formatting import format_event_when, format_event_where, text_direction
 from newsletter.messages import msg
-from newsletter.render.html import first_paragraph_text
 from newsletter.render.views import EPOCH, ItemView
 
 Format = Literal["rss", "atom"]
@@ -276,7 +275,7 @@ def _content_html(view: ItemView, catalog: gettext.NullTranslations) -> str:
 
 def _summary(view: ItemView) -> str:
     """The lead, else the body's first paragraph as plain text ("" when neither has text)."""
-    return _xml_text(view.lead.strip() or first_paragraph_text(view.body_html))
+    return _xml_text(view.summary()[0])
 
 
 def _escape(text: str) -> str:

@@ -27,7 +27,7 @@ from newsletter.config import Settings
 from newsletter.content import fingerprint
 from newsletter.localise.notices import Notice, reader_notice
 from newsletter.model import LocalisedItem, NewsItem, untranslated
-from newsletter.render.html import lang_attributes, markdown_to_html
+from newsletter.render.html import first_paragraph_text, lang_attributes, markdown_to_html
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RSS_FILE = "rss.xml"
@@ -93,6 +93,14 @@ class ItemView:
     guid: str
     """Stable identity of this item in this language, for feed ids and calendar UIDs:
     its page's address (`url`)."""
+
+    def summary(self) -> tuple[str, str]:
+        """What feeds and the digest show as the item's summary, and the field it comes
+        from: the lead, else the body's first paragraph as plain text ("" when neither has
+        text)."""
+        if self.lead.strip():
+            return self.lead.strip(), "lead"
+        return first_paragraph_text(self.body_html), "body"
 
     def text_language(self, field_name: str) -> str:
         """The language the reader sees `field_name` in: the reader's own when the field

@@ -25,7 +25,6 @@ from datetime import UTC
 from babel.dates import format_datetime, format_interval
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
-from werkzeug.routing import BuildError
 
 from newsletter.delivery.approvals import (
     ApprovalStore,
@@ -43,7 +42,6 @@ from newsletter.messages import msg
 from newsletter.model import NewsItem, localisable_texts
 from newsletter.render.checks import issue_warnings
 from newsletter.render.email import EXAMPLE_UNSUBSCRIBE_URL, RenderedIssue, personalise, render_issue
-from newsletter.render.html import first_paragraph_text
 from newsletter.render.views import ATOM_FILE, RSS_FILE, ItemView, field_attributes, load_items, load_views
 from newsletter.web.auth import require_editor
 from newsletter.web.context import context, language_option, reader_language, site_languages, t
@@ -233,8 +231,7 @@ def _issue_views(issue: DigestIssue, language: str, items: Sequence[NewsItem]) -
 def _entry(view: ItemView) -> FeedEntry:
     """The view as its feed entry reads: title, summary (the lead, else the body's first
     paragraph, as the Atom summary) and where each field's text came from."""
-    summary_field = "lead" if view.lead.strip() else "body"
-    summary = view.lead.strip() or first_paragraph_text(view.body_html)
+    summary, summary_field = view.summary()
     order = {name: index for index, name in enumerate(localisable_texts(view.item))}
     fields = sorted(view.localised.fields.items(),
                     key=lambda pair: (order.get(pair[0], len(order)), pair[0]))
@@ -247,10 +244,7 @@ def _entry(view: ItemView) -> FeedEntry:
 
 def review_url(item_id: str, language: str) -> str:
     """The item's side-by-side page (the `translations` blueprint)."""
-    try:
-        return url_for("translations.item", item_id=item_id, language=language)
-    except BuildError:  # that page is not part of this application
-        return f"/editor/items/{item_id}/{language}"
+    return url_for("translations.item", item_id=item_id, language=language)
 
 
 def _dates(issue: DigestIssue) -> str:
