@@ -54,6 +54,15 @@ LIST_FIELD = re.compile("|".join(
 """A localised field name that is an entry of one of LISTS."""
 
 
+def list_entry(field_name: str) -> tuple[str, int] | None:
+    """(`agenda` or `links`, index) for a localised field name that is a list entry
+    (`event.agenda[2]`, `links[0].title`), else None."""
+    match = LIST_FIELD.fullmatch(field_name)
+    if match is None:
+        return None
+    return match.lastgroup or "", int(re.sub(r"\D", "", field_name))
+
+
 @dataclass(frozen=True)
 class HumanEdit:
     """The fields an editor translated for one item and language."""
@@ -164,7 +173,7 @@ def save_human_field(content_dir: Path, item: NewsItem, language: str, field_nam
             data, body = split_front_matter(decode_text(stored, path), path)
         data["language"] = language
         value = text.strip()
-        list_match = LIST_FIELD.fullmatch(field_name)
+        entry = list_entry(field_name)
         if field_name in ("title", "lead"):
             if value:
                 data[field_name] = value
@@ -172,9 +181,8 @@ def save_human_field(content_dir: Path, item: NewsItem, language: str, field_nam
                 data.pop(field_name, None)
         elif field_name == "body":
             body = text if value else ""
-        elif list_match:
-            key = list_match.lastgroup or ""
-            index = int(re.sub(r"\D", "", field_name))
+        elif entry:
+            key, index = entry
             entries = list(data.get(key) or [])
             entries.extend([None] * (index + 1 - len(entries)))
             entries[index] = value or None

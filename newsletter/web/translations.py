@@ -19,8 +19,7 @@ from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from newsletter.content import ContentError
-from newsletter.localise.human import EditConflict
-from newsletter.localise.notices import language_name
+from newsletter.localise.human import EditConflict, list_entry
 from newsletter.localise.review import (
     FieldReview,
     InvalidEdit,
@@ -42,7 +41,6 @@ MARK = re.compile(r"\{/?\d+/?\}")
 """The numbered marks that stand for links and emphasis in a sentence (see `segment`)."""
 CHARACTERS_PER_ROW = 65
 MAX_ROWS = 24
-LIST_FIELD = re.compile(r"(?P<list>event\.agenda|links)\[(?P<index>\d+)\](?:\.title)?")
 
 Typed = list[str] | str
 """What the editor typed for a field: one text per sentence, or the whole field."""
@@ -113,7 +111,7 @@ def save(item_id: str, language: str, field_name: str) -> Response | str | tuple
     except ContentError as error:  # the editor's file broke between reading and saving
         return _page(review, typed={field_name: typed}, status=409, problems=[error])
     flash(t(msg("Saved. Feeds, pages and the digest in {language} show it now.",
-                language=language_name(language, language))), "success")
+                language=language_option(language).label)), "success")
     for problem in result.localise.errors:
         flash(t(problem), "error")
     return redirect(url_for(".item", item_id=review.item.id, language=language,
@@ -182,9 +180,8 @@ def field_label(review: ItemReview, name: str) -> Message:
         return msg("Lead")
     if name == "body":
         return msg("Text")
-    match = LIST_FIELD.fullmatch(name)
-    index = int(match["index"]) if match else 0
-    if match and match["list"] == "event.agenda" and review.item.event:
+    key, index = list_entry(name) or ("links", 0)
+    if key == "agenda" and review.item.event:
         return msg("Programme, {time}", time=review.item.event.agenda[index].time)
     return msg("Link {number}", number=index + 1)
 
