@@ -18,6 +18,7 @@ ENV = {"NEWSLETTER_SECRET": SECRET}
 
 @pytest.fixture
 def settings(tmp_path: Path):
+    (tmp_path / "newsletter.toml").write_text("", "utf-8")  # what a path escape would reach
     settings = load_settings(tmp_path)
     (settings.site_dir / "en").mkdir(parents=True)
     (settings.site_dir / "en" / "index.html").write_text("<p>The site</p>", "utf-8")
@@ -47,7 +48,10 @@ def test_editor_pages_refuse_a_request_without_credentials_beyond_loopback(setti
     page = client.get("/editor/")
     assert page.status_code == 302
     assert page.headers["Location"].startswith("/editor/login")
-    assert client.post("/editor/").status_code in (401, 405)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"',
+                     client.get("/editor/login").get_data(as_text=True)).group(1)
+    refused = client.post("/editor/2021-W24/en/revoke", data={"csrf_token": csrf})
+    assert refused.status_code == 401  # a form from this site, but no editor sent it
     wrong = client.get("/editor/", headers={"Authorization": "Bearer not-the-token"})
     assert wrong.status_code == 302
     right = client.get("/editor/", headers={"Authorization": f"Bearer {EDITOR_TOKEN}"})
@@ -118,3 +122,39 @@ def test_open_editor_pages_answer_only_to_this_machines_names(settings) -> None:
     assert client.get("/editor/", headers={"Host": "localhost"}).status_code == 200
     rebound = client.get("/editor/", headers={"Host": "attacker.example"})
     assert rebound.status_code == 400
+
+
+def test_behind_a_proxy_editor_pages_need_a_token(settings) -> None:
+    config = settings.project_dir / "newsletter.toml"
+    config.write_text('[site]\nbase_url = "https://news.example.org/"\n[serve]\nproxies = 1\n',
+                      "utf-8")
+    proxied = load_settings(settings.project_dir)
+    with pytest.raises(WebError, match=r"serve\.proxies"):
+        create_app(proxied, host="127.0.0.1", environ=ENV)
+
+
+def test_open_editor_pages_do_not_answer_to_the_public_site_name(settings) -> None:
+    config = settings.project_dir / "newsletter.toml"
+    config.write_text('[site]\nbase_url = "https://news.example.org/"\n', "utf-8")
+    client = create_app(load_settings(settings.project_dir), environ=ENV).test_client()
+    assert client.get("/editor/", headers={"Host": "news.example.org"}).status_code == 400
+    assert client.get("/editor/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+
+
+def test_a_new_editor_token_logs_every_editor_out(settings) -> None:
+    def app_with(token: str):
+        return create_app(settings, host="0.0.0.0",
+                          environ={**ENV, "NEWSLETTER_EDITOR_TOKEN": token})
+
+    client = app_with(EDITOR_TOKEN).test_client()
+    form = client.get("/editor/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    assert client.post("/editor/login", data={"token": EDITOR_TOKEN,
+                                              "csrf_token": csrf}).status_code == 302
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert client.get("/editor/").status_code == 200
+
+    rotated = app_with(EDITOR_TOKEN + "-new").test_client()
+    rotated.set_cookie("session", cookie.value)
+    assert rotated.get("/editor/").status_code == 302  # the old login is no longer valid

@@ -448,7 +448,9 @@ def test_behind_a_proxy_the_limit_counts_each_readers_address(tmp_path: Path, si
     config = settings.project_dir / "newsletter.toml"
     config.write_text(config.read_text("utf-8") + "proxies = 1\n", "utf-8")
     settings = load_settings(settings.project_dir)
-    client = create_app(settings, environ=ENV).test_client()
+    # Behind a proxy the editor pages need their token.
+    environ = {**ENV, "NEWSLETTER_EDITOR_TOKEN": "editor-token-0123456789"}
+    client = create_app(settings, environ=environ).test_client()
     token = csrf_token(client)
 
     def from_reader(address: str, reader: str) -> int:
@@ -462,3 +464,14 @@ def test_behind_a_proxy_the_limit_counts_each_readers_address(tmp_path: Path, si
     # Only the proxy's own hop is believed: a client cannot pick a fresh address.
     assert from_reader("four@example.org", "192.0.2.1, 203.0.113.7") == 429
     assert sink.count() == 2
+
+
+def test_every_limit_of_a_rate_counts(tmp_path: Path, sink: Sink) -> None:
+    settings = make_settings(tmp_path, sink.port, limit="5 per minute; 2 per hour")  # type: ignore[attr-defined]
+    client = create_app(settings, environ=ENV).test_client()
+    token = csrf_token(client)
+    assert subscribe(client, "one@example.org", token=token).status_code == 303
+    assert subscribe(client, "two@example.org", token=token).status_code == 303
+    assert subscribe(client, "three@example.org", token=token).status_code == 429
+    assert sink.count() == 2
+

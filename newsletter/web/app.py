@@ -25,7 +25,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter.config import Settings
 from newsletter.delivery.tokens import load_secret
-from newsletter.localise import formatting
 from newsletter.messages import Message, MessageError, msg
 from newsletter.resources import resource_dir
 from newsletter.web.context import (
@@ -73,23 +72,33 @@ def create_app(settings: Settings, *, host: str | None = None,
             "variable {name} (serve.editor_token_env) is not set; set it to the token editors "
             "log in with, or listen on 127.0.0.1", host=host,
             name=settings.serve.editor_token_env))
+    if token is None and settings.serve.proxies:
+        # A proxy on this machine forwards the world to a loopback address.
+        raise WebError(msg(
+            "serve.proxies says a proxy passes requests from beyond this machine to the "
+            "server, but the environment variable {name} (serve.editor_token_env) is not set; "
+            "set it to the token editors log in with", name=settings.serve.editor_token_env))
 
     app = Flask(__name__, template_folder=str(resource_dir("templates")), static_folder=None)
     app.config.update(
-        # Its own key, derived from the site secret: a session cookie is never a link token.
-        SECRET_KEY=hmac.new(secret, b"newsletter-web-session", hashlib.sha256).digest(),
+        # Its own key, derived from the site secret (a session cookie is never a link token)
+        # and the editor token (a new token logs every editor out).
+        SECRET_KEY=hmac.new(secret, b"newsletter-web-session\0" + (token or "").encode("utf-8"),
+                            hashlib.sha256).digest(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https:"),
         MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
         WTF_CSRF_TIME_LIMIT=8 * 3600,  # an editor may keep a page open for a working day
     )
-    editors_open = token is None and is_loopback(host)
+    editors_open = token is None  # the checks above: only on loopback, with no proxy
     if editors_open:
         # Open editor pages answer only to this machine's names: a page elsewhere cannot
         # point a name of its own at 127.0.0.1 (DNS rebinding) and read them.
-        app.config["TRUSTED_HOSTS"] = ["127.0.0.1", "localhost", "::1", "[::1]",
-                                       urlsplit(settings.base_url).hostname or "127.0.0.1"]
+        app.config["TRUSTED_HOSTS"] = ["127.0.0.1", "localhost", "::1", "[::1]"]
+        site_host = urlsplit(settings.base_url).hostname or ""
+        if is_loopback(site_host):
+            app.config["TRUSTED_HOSTS"].append(site_host)
     app.extensions[EXTENSION] = WebContext(
         settings=settings, secret=secret, editor_token=token,
         editors_open=editors_open,
@@ -114,7 +123,7 @@ def create_app(settings: Settings, *, host: str | None = None,
 
 def _templates(app: Flask, settings: Settings) -> None:
     """Jinja2 as everywhere else (`{name}` placeholders, `.format`), with the request's
-    catalog and the reader's Babel formatting."""
+    catalog."""
     environment = app.jinja_env
     environment.undefined = StrictUndefined
     environment.trim_blocks = environment.lstrip_blocks = True
@@ -126,9 +135,6 @@ def _templates(app: Flask, settings: Settings) -> None:
     environment.globals["site_name"] = settings.site_name
     environment.filters.update(
         render=lambda message: message.render(g.catalog),
-        event_when=lambda event: formatting.format_event_when(event, g.language, g.catalog),
-        event_where=lambda event: formatting.format_event_where(event, g.language, g.catalog),
-        published=lambda day: formatting.format_published(day, g.language),
     )
 
 

@@ -16,6 +16,8 @@ from newsletter.web.context import context, editor_language, use_language
 
 auth = Blueprint("auth", __name__, url_prefix="/editor")
 SESSION_KEY = "editor"
+LOGIN_LIMIT = "10 per minute; 100 per day"
+"""Login attempts per client address: enough for typing mistakes, too few to guess a token."""
 
 
 def require_editor() -> Response | tuple[str, int] | None:
@@ -42,7 +44,7 @@ def login() -> Response | str | tuple[str, int]:
     if web.editors_open:
         return redirect(target)
     if request.method == "POST":
-        if web.within_limit(web.settings.serve.subscribe_limit, "login") \
+        if web.within_limit(LOGIN_LIMIT, "login") \
                 and web.token_matches(request.form.get("token", "")):
             session.clear()
             session[SESSION_KEY] = True

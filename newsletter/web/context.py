@@ -7,7 +7,6 @@ anything. The request's language lives in `flask.g`, set by `use_language`.
 
 from __future__ import annotations
 
-import gettext
 import hmac
 import ipaddress
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import abort, current_app, g, request
-from limits import parse
+from limits import parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
@@ -47,15 +46,8 @@ class WebContext:
     smtp_password: str | None = None
     clock: Callable[[], datetime] = utc_now
     """The current time (tests move it to expire links)."""
-    catalogs: dict[str, gettext.NullTranslations] = field(default_factory=dict)
     limiter: MovingWindowRateLimiter = field(
         default_factory=lambda: MovingWindowRateLimiter(MemoryStorage()))
-
-    def catalog(self, language: str) -> gettext.NullTranslations:
-        """The interface catalog of `language`, loaded once per application."""
-        if language not in self.catalogs:
-            self.catalogs[language] = load_catalog(resource_dir("locales"), language)
-        return self.catalogs[language]
 
     def token_matches(self, offered: str) -> bool:
         """Whether `offered` is the editor token, compared in constant time."""
@@ -63,8 +55,10 @@ class WebContext:
             offered.encode("utf-8"), self.editor_token.encode("utf-8"))
 
     def within_limit(self, rate: str, action: str) -> bool:
-        """Count one `action` by this client against `rate`; False once it is used up."""
-        return self.limiter.hit(parse(rate), action, request.remote_addr or "unknown")
+        """Count one `action` by this client against every limit in `rate` ("5 per minute;
+        100 per day"); False once one is used up."""
+        client = request.remote_addr or "unknown"
+        return all([self.limiter.hit(limit, action, client) for limit in parse_many(rate)])
 
 
 @dataclass(frozen=True)
@@ -101,7 +95,7 @@ def use_language(language: str) -> None:
     """Render this request's pages and messages in `language`."""
     g.language = language
     g.direction = text_direction(language)
-    g.catalog = context().catalog(language)
+    g.catalog = load_catalog(resource_dir("locales"), language)
 
 
 def t(message: Message) -> str:
@@ -123,8 +117,7 @@ def editor_language() -> str:
     catalog (English, the msgid language, always does)."""
     settings = context().settings
     offered = dict.fromkeys([*settings.languages, "en"])
-    best = request.accept_languages.best_match(list(offered)) if request else None
-    return best or "en"
+    return request.accept_languages.best_match(list(offered)) or "en"
 
 
 def is_loopback(host: str) -> bool:
