@@ -151,7 +151,7 @@ class ApprovalStore:
             "SELECT issue, language, fingerprint, editor, approved_at FROM approvals")
         wanted = set(weeks) if weeks is not None else None
         return {(row[0], row[1]): _approval(row) for row in rows
-                if wanted is None or row[0] in wanted}
+                if wanted is None or row[0] in wanted}  # a few rows a week: no SQL IN list
 
     def revoke(self, week: str, language: str) -> bool:
         """Withdraw the approval of `language` of `week`; True when there was one."""
@@ -167,26 +167,29 @@ def _approval(row: Sequence[str]) -> Approval:
 
 def language_states(settings: Settings, issue: DigestIssue, languages: Sequence[str],
                     items: Sequence[NewsItem] | None = None, *,
-                    store: ApprovalStore | None = None,
+                    approvals: Mapping[tuple[str, str], Approval] | None = None,
+                    compare: bool = True,
                     rendered: Mapping[str, RenderedIssue] | None = None
                     ) -> dict[str, LanguageApproval]:
     """Each of `languages` of `issue`: approved, not approved, or changed since approved.
 
-    Only languages that have an approval are rendered to compare (a list of many weeks
-    stays quick); `rendered` supplies renderings already made, `items` the content as
-    loaded once (see `render_issue`), `store` an open store.
+    Only languages that have an approval are rendered to compare; `compare=False`
+    renders none and reports each approval as it was recorded (for issues already sent,
+    whose approvals are history). `approvals` supplies the rows already read (else they
+    are read here), `rendered` renderings already made, `items` the content as loaded
+    once (see `render_issue`).
     """
-    own = store is None
-    store = store or ApprovalStore.open(settings.subscribers_db)
-    try:
-        found = {language: store.approval(issue.week, language) for language in languages}
-    finally:
-        if own:
-            store.close()
+    if approvals is None:
+        with ApprovalStore.open(settings.subscribers_db) as store:
+            approvals = store.approvals([issue.week])
     states = {}
-    for language, approval in found.items():
+    for language in languages:
+        approval = approvals.get((issue.week, language))
         if approval is None:
             states[language] = LanguageApproval(language, "not-approved", None)
+            continue
+        if not compare:
+            states[language] = LanguageApproval(language, "approved", approval)
             continue
         current = (rendered or {}).get(language) or render_issue(settings, issue, language, items)
         states[language] = LanguageApproval(language, state_of(approval, issue_fingerprint(current)),

@@ -138,6 +138,11 @@ class SendLog:
             (issue,))
         return {row[0]: SendRecord(*row[1:]) for row in rows}
 
+    def issues_sent(self) -> set[str]:
+        """The issues at least one subscriber was sent."""
+        rows = self.connection.execute("SELECT DISTINCT issue FROM sends WHERE status = 'sent'")
+        return {row[0] for row in rows}
+
     def sending(self, issue: str, subscriber_id: int, message_id: str) -> None:
         """Record that the end of data is about to be sent; call just before sending it."""
         with transaction(self.connection):

@@ -31,9 +31,9 @@ from newsletter.delivery.approvals import (
     LanguageApproval,
     issue_fingerprint,
     language_states,
-    state_of,
 )
 from newsletter.delivery.send import send_test
+from newsletter.delivery.sendlog import SendLog
 from newsletter.delivery.smtp import SendError
 from newsletter.delivery.subscribers import SubscriberError, normalise_email
 from newsletter.digest import DigestError, DigestIssue, issue_weeks, select_issue
@@ -86,12 +86,18 @@ class FeedEntry:
 def issues() -> str:
     settings = context().settings
     items = load_items(settings)  # once, for every week
-    rows = []
     with ApprovalStore.open(settings.subscribers_db) as store:
-        for week in issue_weeks(items):
-            issue = select_issue(settings, week, items)
-            rows.append(IssueRow(issue, _dates(issue), language_states(
-                settings, issue, settings.languages, items, store=store)))
+        approvals = store.approvals()
+    with SendLog.open(settings.subscribers_db) as log:
+        sent = log.issues_sent()
+    rows = []
+    for week in issue_weeks(items):
+        issue = select_issue(settings, week, items)
+        # Only issues still to be sent are rendered to compare with their approval: the
+        # list stays quick however many weeks were approved and sent before.
+        rows.append(IssueRow(issue, _dates(issue), language_states(
+            settings, issue, settings.languages, items, approvals=approvals,
+            compare=week not in sent)))
     return render_template("web/editor/issues.html", rows=rows, languages=site_languages())
 
 
@@ -103,14 +109,15 @@ def issue_page(week: str, language: str) -> str:
     rendered = render_issue(settings, issue, language, items)
     fingerprint = issue_fingerprint(rendered)
     views = _issue_views(issue, language, items)
-    with ApprovalStore.open(settings.subscribers_db) as store:
-        approval = store.approval(issue.week, language)
+    state = language_states(settings, issue, [language], items,
+                            rendered={language: rendered})[language]
+    approval = state.approval
     warnings = issue_warnings(settings, issue, language, items, views=views, rendered=rendered)
     titles = {view.item.id: view.title for view in views}
     return render_template(
         "web/editor/issue.html", issue=issue, dates=_dates(issue), rendered=rendered,
         language=language_option(language), languages=site_languages(), fingerprint=fingerprint,
-        state=LanguageApproval(language, state_of(approval, fingerprint), approval),
+        state=state,
         approved_at=(format_datetime(approval.approved_at, "medium", tzinfo=UTC,
                                      locale=_babel(g.language)) if approval else ""),
         text=personalise(rendered, EXAMPLE_UNSUBSCRIBE_URL)[1],
