@@ -141,9 +141,11 @@ class SaveResult:
 
 
 def side_by_side(settings: Settings, item_id: str, language: str, *,
-                 engines: Mapping[str, Engine] | None = None) -> ItemReview:
+                 engines: Mapping[str, Engine] | None = None,
+                 memory: TranslationMemory | None = None) -> ItemReview:
     """`item_id`'s source and its `language` translation, sentence by sentence.
 
+    `engines` and `memory` are the ones to use when the caller has them open already.
     Raises `UnknownItem` for an item or language that is not there, and `ContentError`
     when the source item cannot be read; a broken editor's file is reported in
     `ItemReview.error`.
@@ -169,7 +171,7 @@ def side_by_side(settings: Settings, item_id: str, language: str, *,
         edit = read_human_edit(settings.content_dir, item.id, language)
     except ContentError as problem:
         error = problem
-    found = _remembered(settings, item, language, templates, engines)
+    found = _remembered(settings, item, language, templates, engines, memory)
     fields = tuple(_field(name, texts[name], template, edit, found, published.get(name))
                    for name, template in templates.items())
     changed = bool(edit and edit.source_fingerprint
@@ -190,7 +192,18 @@ def save_translation(settings: Settings, item_id: str, language: str, field_name
     Raises `UnknownItem`, `InvalidEdit`, and `ContentError` for an unreadable source
     item or editor's file.
     """
-    review = side_by_side(settings, item_id, language, engines=engines)
+    # One set of engines and one memory for the whole save: reading the side by side,
+    # storing the editor's sentences and localising the item again.
+    engines = engines if engines is not None else stage.default_engines(settings)
+    with contextlib.closing(TranslationMemory.open(stage.memory_path(settings))) as memory:
+        return _save(settings, item_id, language, field_name, segments_or_text, based_on,
+                     today, engines, memory)
+
+
+def _save(settings: Settings, item_id: str, language: str, field_name: str,
+          segments_or_text: Sequence[str] | str, based_on: str | None, today: date,
+          engines: Mapping[str, Engine], memory: TranslationMemory) -> SaveResult:
+    review = side_by_side(settings, item_id, language, engines=engines, memory=memory)
     if review.is_source:
         raise InvalidEdit(msg("{language} is the language the item is written in: there is "
                               "nothing to translate", language=language))
@@ -203,21 +216,18 @@ def save_translation(settings: Settings, item_id: str, language: str, field_name
     version = save_human_field(settings.content_dir, item, language, field_name, text,
                                based_on=based_on)
     remembered = forgotten = 0
-    memory = TranslationMemory.open(stage.memory_path(settings))
-    try:
-        if text.strip():
-            own = {source: target for source, target in sentences.items()
-                   if not _unchanged(field, source, target)}
-            memory.store(item.language, language, stage.HUMAN, own)
-            remembered = len(own)
-        else:
-            human = {s.source: s.text for s in field.segments
-                     if s.provenance.kind == "human" and not field.whole}
-            forgotten = memory.forget(item.language, language, stage.HUMAN, human)
-    finally:
-        memory.close()
+    if text.strip():
+        own = {source: target for source, target in sentences.items()
+               if not _unchanged(field, source, target)}
+        memory.store(item.language, language, stage.HUMAN, own)
+        remembered = len(own)
+    else:
+        human = {s.source: s.text for s in field.segments
+                 if s.provenance.kind == "human" and not field.whole}
+        forgotten = memory.forget(item.language, language, stage.HUMAN, human)
     with _one_at_a_time(settings.data_dir):
-        localised = stage.run(settings, [language], engines=engines, item_ids=[item.id])
+        localised = stage.run(settings, [language], engines=engines, memory=memory,
+                              item_ids=[item.id])
         built = build.run(settings, today=today, languages=[language])
     return SaveResult(version, remembered, forgotten, localised, built)
 
@@ -240,18 +250,17 @@ def _published(settings: Settings, language: str, item_id: str) -> dict[str, Loc
 
 
 def _remembered(settings: Settings, item: NewsItem, language: str,
-                templates: Mapping[str, Template], engines: Mapping[str, Engine] | None
-                ) -> dict[str, tuple[str, Provenance]]:
+                templates: Mapping[str, Template], engines: Mapping[str, Engine] | None,
+                memory: TranslationMemory | None) -> dict[str, tuple[str, Provenance]]:
     """The memory's translation of every sentence of the item, as the stage would pick it."""
     engines = engines if engines is not None else stage.default_engines(settings)
     chosen = stage.choose_engine(settings, item.language, language, engines, [])
     version: EngineVersion | None = chosen[1] if chosen else None
-    memory = TranslationMemory.open(stage.memory_path(settings))
-    try:
-        return stage.remembered(memory, item.language, language,
-                                [s for t in templates.values() for s in t.segments], version)
-    finally:
-        memory.close()
+    segments = [s for t in templates.values() for s in t.segments]
+    if memory is not None:
+        return stage.remembered(memory, item.language, language, segments, version)
+    with contextlib.closing(TranslationMemory.open(stage.memory_path(settings))) as own:
+        return stage.remembered(own, item.language, language, segments, version)
 
 
 def _field(name: str, source_text: str, template: Template, edit: HumanEdit | None,
