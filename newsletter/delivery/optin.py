@@ -191,9 +191,7 @@ def _send(settings: Settings, password: str | None, recipient: str,
     """Hand `message` to the SMTP server once; `SendError` when it is not taken."""
     smtp = settings.smtp
     result = send_once(smtp, password, recipient, message)
-    # `unconfirmed`: the whole message reached the server, which almost certainly took
-    # it; asking the reader to try again could only bring them a second copy.
-    if result.kind in ("sent", "unconfirmed"):
+    if result.delivered:
         return
     raise SendError(msg("the confirmation email could not be sent through {host}:{port} "
                         "(smtp.host, smtp.port): {reason}", host=smtp.host, port=smtp.port,

@@ -253,7 +253,7 @@ def send_test(settings: Settings, rendered: RenderedIssue, recipient: str, *,
         marked, sender=smtp.sender, recipient=recipient, unsubscribe_url=EXAMPLE_UNSUBSCRIBE_URL,
         message_id=make_msgid("test", domain=sender_domain(smtp.sender)))
     result = send_once(smtp, password, recipient, message)
-    if result.kind == "sent":
+    if result.delivered:
         return
     if result.kind == "refused":
         raise SendError(msg("{host}:{port} refused the test message to {address}: {reply}",

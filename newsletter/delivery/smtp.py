@@ -79,6 +79,12 @@ class Attempt(NamedTuple):
     def describe(self) -> str:
         return f"{self.code} {self.text}" if self.code else self.text
 
+    @property
+    def delivered(self) -> bool:
+        """Whether the message should be taken as delivered: accepted, or wholly handed
+        over when the connection failed (asking again could only bring a second copy)."""
+        return self.kind in ("sent", "unconfirmed")
+
 
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
