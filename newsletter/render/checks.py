@@ -37,7 +37,7 @@ from newsletter.config import Settings
 from newsletter.digest import DigestIssue
 from newsletter.localise import formatting, notices
 from newsletter.messages import Message, load_catalog, msg, msg_plural
-from newsletter.model import NewsItem, base_language, localisable_texts
+from newsletter.model import base_language
 from newsletter.render import email as render_email
 from newsletter.render.email import CLIP_LIMIT, RenderedIssue
 from newsletter.render.views import ItemView, load_views
@@ -66,19 +66,16 @@ class IssueWarning:
     """The item's field it is about (`title`, `event.start`, ...), when one."""
 
 
-def issue_warnings(settings: Settings, issue: DigestIssue, language: str,
-                   items: Sequence[NewsItem] | None = None, *,
+def issue_warnings(settings: Settings, issue: DigestIssue, language: str, *,
                    views: Sequence[ItemView] | None = None,
                    rendered: RenderedIssue | None = None) -> list[IssueWarning]:
     """What to check in `issue` for readers of `language`: the issue's own warnings first,
     then each item's, in the issue's order.
 
-    `items` is the content as loaded once (as for `render_issue`); `views` the issue's
-    item views in `language` when the caller already has them; `rendered` the issue as
-    rendered, to check its size.
+    `views` are the issue's item views in `language` when the caller already has them;
+    `rendered` the issue as rendered, to check its size.
     """
-    current = {item.id: item for item in items or ()}
-    chosen = [current.get(item.id, item) for item in (*issue.news, *issue.events)]
+    chosen = [*issue.news, *issue.events]
     if views is None:
         views = load_views(settings, language, chosen)
     by_id = {view.item.id: view for view in views}
@@ -107,9 +104,7 @@ def _item_warnings(view: ItemView) -> list[IssueWarning]:
     item, localised = view.item, view.localised
     found = [IssueWarning(w.message, "warning", item.id, w.field)
              for w in (*item.warnings, *localised.warnings)]
-    order = {name: index for index, name in enumerate(localisable_texts(item))}
-    fields = sorted(localised.fields.items(), key=lambda pair: (order.get(pair[0], len(order)),
-                                                                 pair[0]))
+    fields = view.fields_in_order()
     missing = [name for name, field in fields if field.provenance.kind == "missing"]
     if missing:
         found.append(IssueWarning(msg_plural(

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from newsletter.config import Settings
 from newsletter.content import fingerprint
 from newsletter.localise.notices import Notice, reader_notice
-from newsletter.model import LocalisedItem, NewsItem, untranslated
+from newsletter.model import LocalisedField, LocalisedItem, NewsItem, localisable_texts, untranslated
 from newsletter.render.html import first_paragraph_text, lang_attributes, markdown_to_html
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -93,6 +93,13 @@ class ItemView:
     guid: str
     """Stable identity of this item in this language, for feed ids and calendar UIDs:
     its page's address (`url`)."""
+
+    def fields_in_order(self) -> list[tuple[str, LocalisedField]]:
+        """The localised fields in the source item's order (title, lead, body, programme,
+        links), then any others by name."""
+        order = {name: index for index, name in enumerate(localisable_texts(self.item))}
+        return sorted(self.localised.fields.items(),
+                      key=lambda pair: (order.get(pair[0], len(order)), pair[0]))
 
     def summary(self) -> tuple[str, str]:
         """What feeds and the digest show as the item's summary, and the field it comes

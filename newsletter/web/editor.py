@@ -18,7 +18,6 @@ page was opened is refused, so nobody approves text they have not seen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -39,7 +38,7 @@ from newsletter.delivery.subscribers import SubscriberError, normalise_email
 from newsletter.digest import DigestError, DigestIssue, issue_weeks, select_issue
 from newsletter.localise.notices import language_name
 from newsletter.messages import msg
-from newsletter.model import NewsItem, localisable_texts
+from newsletter.model import NewsItem
 from newsletter.render.checks import issue_warnings
 from newsletter.render.email import EXAMPLE_UNSUBSCRIBE_URL, RenderedIssue, personalise, render_issue
 from newsletter.render.views import ATOM_FILE, RSS_FILE, ItemView, field_attributes, load_items, load_views
@@ -108,11 +107,11 @@ def issue_page(week: str, language: str) -> str:
     language = reader_language(language)
     rendered = render_issue(settings, issue, language, items)
     fingerprint = issue_fingerprint(rendered)
-    views = _issue_views(issue, language, items)
+    views = _issue_views(issue, language)
     state = language_states(settings, issue, [language], items,
                             rendered={language: rendered})[language]
     approval = state.approval
-    warnings = issue_warnings(settings, issue, language, items, views=views, rendered=rendered)
+    warnings = issue_warnings(settings, issue, language, views=views, rendered=rendered)
     titles = {view.item.id: view.title for view in views}
     return render_template(
         "web/editor/issue.html", issue=issue, dates=_dates(issue), rendered=rendered,
@@ -227,10 +226,9 @@ def _back(rendered: RenderedIssue) -> Response:
                     code=303)
 
 
-def _issue_views(issue: DigestIssue, language: str, items: Sequence[NewsItem]) -> list[ItemView]:
+def _issue_views(issue: DigestIssue, language: str) -> list[ItemView]:
     """The issue's items in `language`, in the email's order."""
-    current = {item.id: item for item in items}
-    chosen = [current.get(item.id, item) for item in (*issue.news, *issue.events)]
+    chosen = [*issue.news, *issue.events]
     views = {view.item.id: view for view in load_views(context().settings, language, chosen)}
     return [views[item.id] for item in chosen]
 
@@ -239,11 +237,8 @@ def _entry(view: ItemView) -> FeedEntry:
     """The view as its feed entry reads: title, summary (the lead, else the body's first
     paragraph, as the Atom summary) and where each field's text came from."""
     summary, summary_field = view.summary()
-    order = {name: index for index, name in enumerate(localisable_texts(view.item))}
-    fields = sorted(view.localised.fields.items(),
-                    key=lambda pair: (order.get(pair[0], len(order)), pair[0]))
     provenance = tuple((name, field.provenance.kind, field.provenance.engine)
-                       for name, field in fields)
+                       for name, field in view.fields_in_order())
     return FeedEntry(view, summary, field_attributes(view, "title"),
                      field_attributes(view, summary_field), provenance,
                      review_url(view.item.id, view.language))
