@@ -434,3 +434,14 @@ __all__ = [
     "install_argos_package",
     "train_sentencepiece",
 ]
+
+
+def corpus() -> list[str]:
+    """The seed pages' lines: the text tiny test models learn their vocabulary from."""
+    from conftest import EXAMPLE_PAGES
+
+    return [
+        line
+        for page in sorted(EXAMPLE_PAGES.glob("*.txt"))
+        for line in page.read_text(encoding="utf-8").splitlines()
+    ]

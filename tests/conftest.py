@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from smtp_support import Sink, running_sink
 
 from newsletter.config import Settings, load_settings
 
@@ -14,6 +16,13 @@ EXAMPLE_PAGES = REPO / "examples" / "pages"
 DATA = Path(__file__).resolve().parent / "data"
 REGENERATE = os.environ.get("NEWSLETTER_REGENERATE") == "1"
 """Set NEWSLETTER_REGENERATE=1 to rewrite expected files instead of comparing."""
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    """A real SMTP server on 127.0.0.1 keeping what it accepts (`smtp_support`)."""
+    with running_sink() as handler:
+        yield handler
 
 
 @pytest.fixture
@@ -50,10 +59,10 @@ def copy_project(project: Path, tmp_path: Path) -> Settings:
     return load_settings(tmp_path / "project")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def review_seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed project with a tiny English-Greek Argos model and Greek in the memory
-    (`review_support`), built once per module; tests take a `copy_project` of it."""
+    (`review_support`), built once; tests take a `copy_project` of it."""
     from review_support import build_packages, review_project
 
     packages = build_packages(tmp_path_factory.mktemp("argos"))

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from argos_model import build_argos_package
+from argos_model import build_argos_package, corpus
 from conftest import seed_project
-from test_argos_model import corpus
 
 from newsletter.config import Settings
 from newsletter.content import item_path, load_item

@@ -47,6 +47,8 @@ class Sink:
     on_data: Callable[[int], None] | None = None
     """Called with the number of messages kept so far, before answering."""
     rcpts: int = 0
+    port: int = 0
+    """Where the server listens, once `running_sink` started it."""
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -103,7 +105,7 @@ def running_sink(handler: Sink | None = None) -> Iterator[Sink]:
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(),
                             enable_SMTPUTF8=True)
     controller.start()
-    handler.port = controller.port  # type: ignore[attr-defined]
+    handler.port = controller.port
     try:
         yield handler
     finally:

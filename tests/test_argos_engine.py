@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("ctranslate2", reason="ctranslate2 missing: pip install argos-translate-lt")
 
-from argos_model import build_argos_package
-from test_argos_model import SENTENCE, corpus, run_argos
+from argos_model import build_argos_package, corpus
+from test_argos_model import SENTENCE, run_argos
 
 from newsletter.localise.engines import EngineError
 from newsletter.localise.engines.argos import ArgosEngine, install_package_file, installed_packages

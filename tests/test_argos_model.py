@@ -21,12 +21,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_PAGES
 
 pytest.importorskip("ctranslate2", reason="ctranslate2 missing: pip install argos-translate-lt")
 pytest.importorskip("argostranslate", reason="argostranslate missing: pip install argos-translate-lt")
 
-from argos_model import argos_env, build_argos_package, install_argos_package
+from argos_model import argos_env, build_argos_package, corpus, install_argos_package
 
 TESTS = Path(__file__).resolve().parent
 SENTENCE = "Migrant integration in an interconnected world."
@@ -68,14 +67,6 @@ result["sentences"] = MiniSBDSentencizer(pkg).split_sentences("First one. Second
 result["seconds"] = {"install": t1 - t0, "load": t2 - t1, "first_translation": t3 - t2}
 print(json.dumps(result))
 """
-
-
-def corpus() -> list[str]:
-    return [
-        line
-        for page in sorted(EXAMPLE_PAGES.glob("*.txt"))
-        for line in page.read_text(encoding="utf-8").splitlines()
-    ]
 
 
 def run_argos(package_file: Path, root: Path) -> dict:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 import urllib.request
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from conftest import copy_project, seed_project
-from smtp_support import Sink, running_sink
+from smtp_support import Sink
 from web_support import SECRET, chromium, serving
 
 from newsletter.config import Settings, load_settings
@@ -52,17 +51,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as handler:
-        yield handler
-
-
-@pytest.fixture
 def settings(seeded: Path, tmp_path: Path, sink: Sink) -> Settings:
     """The seed project, localised without engines and built, sending to `sink`."""
     folder = copy_project(seeded, tmp_path).project_dir
     (folder / "newsletter.toml").write_text(
-        CONFIG.format(base=BASE, port=sink.port), "utf-8")  # type: ignore[attr-defined]
+        CONFIG.format(base=BASE, port=sink.port), "utf-8")
     settings = load_settings(folder)
     stage.run(settings, engines={})
     build.run(settings, today=date(2021, 6, 7), workers=1)

@@ -11,10 +11,9 @@ import pytest
 
 pytest.importorskip("ctranslate2", reason="ctranslate2 missing: pip install argos-translate-lt")
 
-from argos_model import build_argos_package
+from argos_model import build_argos_package, corpus
 from click.testing import CliRunner
 from conftest import copy_project, seed_project
-from test_argos_model import corpus
 
 from newsletter.cli import cli
 from newsletter.config import Settings, load_settings

@@ -28,8 +28,7 @@ from click.testing import CliRunner
 pytest.importorskip("ctranslate2", reason="ctranslate2 missing: pip install argos-translate-lt")
 pytest.importorskip("argostranslate", reason="argostranslate missing: pip install argos-translate-lt")
 
-from argos_model import build_argos_package
-from test_argos_model import corpus
+from argos_model import build_argos_package, corpus
 
 from newsletter.cli import cli
 from newsletter.config import load_settings

@@ -4,7 +4,6 @@ SMTP server (aiosmtpd on 127.0.0.1) and a real subscribers database."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -47,15 +46,9 @@ UNSUBSCRIBE_LINK = re.compile(r"https://news\.example\.org/unsubscribe\?token=(\
 
 
 @pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as handler:
-        yield handler
-
-
-@pytest.fixture
 def settings(tmp_path: Path, sink: Sink) -> Settings:
     (tmp_path / "newsletter.toml").write_text(
-        CONFIG.format(port=sink.port, sender=SENDER), "utf-8")  # type: ignore[attr-defined]
+        CONFIG.format(port=sink.port, sender=SENDER), "utf-8")
     return load_settings(tmp_path)
 
 
@@ -263,18 +256,18 @@ def test_a_language_that_is_no_code_names_the_field(settings: Settings, sink: Si
 def test_a_refused_email_is_a_send_error_naming_the_server(tmp_path: Path) -> None:
     with running_sink(Sink(refuse=frozenset({"maria@example.org"}))) as sink:
         (tmp_path / "newsletter.toml").write_text(
-            CONFIG.format(port=sink.port, sender=SENDER), "utf-8")  # type: ignore[attr-defined]
+            CONFIG.format(port=sink.port, sender=SENDER), "utf-8")
         settings = load_settings(tmp_path)
         with pytest.raises(SendError) as refused:
             ask(settings, "maria@example.org", "el")
-    assert f"127.0.0.1:{sink.port}" in str(refused.value)  # type: ignore[attr-defined]
+    assert f"127.0.0.1:{sink.port}" in str(refused.value)
     assert "550" in str(refused.value)
     assert sink.count() == 0
 
 
 def test_an_unreachable_server_is_a_send_error(tmp_path: Path) -> None:
     with running_sink() as sink:
-        port = sink.port  # type: ignore[attr-defined]
+        port = sink.port
     (tmp_path / "newsletter.toml").write_text(CONFIG.format(port=port, sender=SENDER), "utf-8")
     settings = load_settings(tmp_path)
     with pytest.raises(SendError, match=f"127.0.0.1:{port}"):

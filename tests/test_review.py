@@ -242,6 +242,9 @@ def test_every_sentence_or_none(settings: Settings, engine: CountingEngine) -> N
 
 
 def test_what_cannot_be_reviewed(settings: Settings, engine: CountingEngine) -> None:
+    # An item where "../newsletter" would lead, so only the id check can refuse it.
+    (settings.project_dir / "newsletter.md").write_bytes(
+        item_path(settings.content_dir, CoR_ID).read_bytes())
     for item_id, language in (("no-such-item", "el"), (CoR_ID, "de"), ("../newsletter", "el")):
         with pytest.raises(UnknownItem):
             side_by_side(settings, item_id, language, engines={"argos": engine})

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 from conftest import copy_project, seed_project
-from smtp_support import Sink, free_port, running_sink
+from smtp_support import Sink, free_port
 
 from newsletter.cli import cli
 from newsletter.config import Settings, load_settings
@@ -76,12 +75,6 @@ EVENT_TITLE = ("Online Workshop for Local and Regional Authorities: Setting Up a
 
 # -- the server --------------------------------------------------------------------------
 
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as handler:
-        yield handler
-
-
 # -- the project -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -96,7 +89,7 @@ def project(seeded: Path, tmp_path: Path, sink: Sink, extra: str = "",
     `approved`, the week approved in each of their languages."""
     folder = copy_project(seeded, tmp_path).project_dir
     (folder / "newsletter.toml").write_text(
-        CONFIG.format(port=sink.port, sender=SENDER, extra=extra), "utf-8")  # type: ignore[attr-defined]
+        CONFIG.format(port=sink.port, sender=SENDER, extra=extra), "utf-8")
     settings = load_settings(folder)
     store = SubscriberStore.open(settings.subscribers_db)
     for address, language in readers:
@@ -382,7 +375,7 @@ def test_login_uses_the_password_from_the_environment(
                             authenticator=authenticate, auth_require_tls=False)
     controller.start()
     try:
-        sink.port = controller.port  # type: ignore[attr-defined]
+        sink.port = controller.port
         settings = project(seeded, tmp_path, sink,
                            extra='username = "digest"\npassword_env = "DIGEST_SMTP_PASSWORD"')
         with pytest.raises(SendError) as caught:

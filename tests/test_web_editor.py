@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import copy_project, seed_project
-from smtp_support import Sink, free_port, running_sink
+from smtp_support import Sink, free_port
 from web_support import SECRET
 
 from newsletter.config import Settings, load_settings
@@ -64,12 +63,6 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as handler:
-        yield handler
-
-
 def make_settings(seeded: Path, tmp_path: Path, port: int,
                   limit: str = "100 per minute") -> Settings:
     folder = copy_project(seeded, tmp_path).project_dir
@@ -79,7 +72,7 @@ def make_settings(seeded: Path, tmp_path: Path, port: int,
 
 @pytest.fixture
 def settings(seeded: Path, tmp_path: Path, sink: Sink) -> Settings:
-    return make_settings(seeded, tmp_path, sink.port)  # type: ignore[attr-defined]
+    return make_settings(seeded, tmp_path, sink.port)
 
 
 @pytest.fixture
@@ -130,7 +123,7 @@ def test_the_list_shows_every_week_with_items_newest_first(settings: Settings, c
 
 def test_an_empty_content_folder_has_no_issues(tmp_path: Path, sink: Sink) -> None:
     (tmp_path / "newsletter.toml").write_text(
-        CONFIG.format(port=sink.port, limit="5 per minute"), "utf-8")  # type: ignore[attr-defined]
+        CONFIG.format(port=sink.port, limit="5 per minute"), "utf-8")
     client = create_app(load_settings(tmp_path), environ=ENV).test_client()
     assert "There are no issues yet" in page(client, "/editor/")
 
@@ -338,7 +331,7 @@ def test_a_bad_address_or_a_refusing_server_is_told_not_crashed(settings: Settin
     sink.refuse = frozenset({"nobody@example.org"})
     client.post(f"/editor/{WEEK}/en/test", data={**values, "address": "nobody@example.org"})
     assert flashes(page(client, f"/editor/{WEEK}/en")) == [
-        f"The test message was not sent: 127.0.0.1:{sink.port} refused the test message to "  # type: ignore[attr-defined]
+        f"The test message was not sent: 127.0.0.1:{sink.port} refused the test message to "
         "nobody@example.org: 550 5.1.1 <nobody@example.org>: no such mailbox (after RCPT TO)"]
     assert sink.count() == 0
 
@@ -356,7 +349,7 @@ def test_an_unreachable_server_is_told_not_crashed(seeded: Path, tmp_path: Path)
 
 
 def test_test_sends_are_rate_limited(seeded: Path, tmp_path: Path, sink: Sink) -> None:
-    settings = make_settings(seeded, tmp_path, sink.port, limit="2 per minute")  # type: ignore[attr-defined]
+    settings = make_settings(seeded, tmp_path, sink.port, limit="2 per minute")
     client = create_app(settings, environ=ENV).test_client()
     values = form_values(page(client, f"/editor/{WEEK}/en"))
     for _ in range(2):

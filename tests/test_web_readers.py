@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,12 +51,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as handler:
-        yield handler
-
-
 def make_settings(folder: Path, port: int, limit: str = "100 per minute") -> Settings:
     (folder / "newsletter.toml").write_text(
         CONFIG.format(base=BASE, port=port, limit=limit), "utf-8")
@@ -66,7 +59,7 @@ def make_settings(folder: Path, port: int, limit: str = "100 per minute") -> Set
 
 @pytest.fixture
 def settings(tmp_path: Path, sink: Sink) -> Settings:
-    return make_settings(tmp_path, sink.port)  # type: ignore[attr-defined]
+    return make_settings(tmp_path, sink.port)
 
 
 @pytest.fixture
@@ -200,7 +193,7 @@ def test_the_answer_is_the_same_whatever_the_address_state(app, settings: Settin
 
 
 def test_requests_beyond_the_limit_are_refused(tmp_path: Path, sink: Sink) -> None:
-    settings = make_settings(tmp_path, sink.port, limit="2 per minute")  # type: ignore[attr-defined]
+    settings = make_settings(tmp_path, sink.port, limit="2 per minute")
     client = create_app(settings, environ=ENV).test_client()
     token = csrf_token(client)
     assert subscribe(client, "one@example.org", token=token).status_code == 303
@@ -247,7 +240,7 @@ def test_a_language_that_is_no_code_is_named_and_escaped(app, settings: Settings
 def test_an_email_that_cannot_be_sent_gets_the_same_polite_page_for_every_address(
         tmp_path: Path) -> None:
     with running_sink() as sink:
-        port = sink.port  # type: ignore[attr-defined]
+        port = sink.port
     settings = make_settings(tmp_path, port)  # nothing listens there now
     add(settings, "confirmed@example.org", "en", "confirmed")
     app = create_app(settings, environ=ENV)
@@ -444,7 +437,7 @@ def test_stored_addresses_are_shown_escaped(app, settings: Settings) -> None:
 
 
 def test_behind_a_proxy_the_limit_counts_each_readers_address(tmp_path: Path, sink: Sink) -> None:
-    settings = make_settings(tmp_path, sink.port, limit="1 per minute")  # type: ignore[attr-defined]
+    settings = make_settings(tmp_path, sink.port, limit="1 per minute")
     config = settings.project_dir / "newsletter.toml"
     config.write_text(config.read_text("utf-8") + "proxies = 1\n", "utf-8")
     settings = load_settings(settings.project_dir)
@@ -467,7 +460,7 @@ def test_behind_a_proxy_the_limit_counts_each_readers_address(tmp_path: Path, si
 
 
 def test_every_limit_of_a_rate_counts(tmp_path: Path, sink: Sink) -> None:
-    settings = make_settings(tmp_path, sink.port, limit="5 per minute; 2 per hour")  # type: ignore[attr-defined]
+    settings = make_settings(tmp_path, sink.port, limit="5 per minute; 2 per hour")
     client = create_app(settings, environ=ENV).test_client()
     token = csrf_token(client)
     assert subscribe(client, "one@example.org", token=token).status_code == 303
